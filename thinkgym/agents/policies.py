@@ -1,0 +1,90 @@
+"""Built-in policies for sweeps, tests and baselines: a solver oracle and a uniform random policy.
+
+A policy maps an observation (the prompt) and its ``info`` (which holds ``info["problem"]``) to a
+response string. ``act_batch`` answers many at once; model-backed policies override it to batch
+generation. The oracle *solves* each problem (SAT with a pysat solver, not by reading the planted
+answer), so a sweep with it checks the generator, the prompt and the verifier end to end.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from thinkgym.generators import sat as sat_gen
+
+__all__ = ["Policy", "OraclePolicy", "RandomPolicy", "make_policy", "POLICIES"]
+
+
+class Policy:
+    """Base class: ``act(observation, info) -> response``."""
+
+    name = "policy"
+
+    def act(self, observation: str, info: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def act_batch(self, observations: list[str], infos: list[dict[str, Any]]) -> list[str]:
+        return [self.act(o, i) for o, i in zip(observations, infos, strict=True)]
+
+    def __call__(self, observation: str, info: dict[str, Any]) -> str:
+        return self.act(observation, info)
+
+
+def _problem(info: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return info["problem"]
+    except (KeyError, TypeError):
+        raise ValueError("this policy needs info['problem'], as every thinkgym env's reset returns") from None
+
+
+class OraclePolicy(Policy):
+    """Answers correctly: SAT instances are solved with a pysat solver (``solver``, MiniSat 2.2 by
+    default); other families answer the reference answer. The response is ``\\boxed{answer}``."""
+
+    name = "oracle"
+
+    def __init__(self, solver: str = "m22") -> None:
+        self.solver = solver
+
+    def act(self, observation: str, info: dict[str, Any]) -> str:
+        problem = _problem(info)
+        if problem["family"] == "sat":
+            meta = problem["metadata"]
+            answer = sat_gen.solve(meta["clauses"], meta["num_vars"], self.solver)
+            if answer is None:  # cannot happen for planted instances; say so rather than guess
+                return "The formula is unsatisfiable."
+            return f"\\boxed{{{answer}}}"
+        return f"\\boxed{{{problem['answer']}}}"
+
+
+class RandomPolicy(Policy):
+    """Guesses uniformly: a random k-bit assignment for SAT; for other families a random integer
+    in [-100, 100]. Seeded, so a sweep with it is reproducible."""
+
+    name = "random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = random.Random(seed)
+
+    def act(self, observation: str, info: dict[str, Any]) -> str:
+        problem = _problem(info)
+        if problem["family"] == "sat":
+            k = problem["metadata"]["num_vars"]
+            bits = format(self.rng.getrandbits(k), f"0{k}b") if k else ""
+            return f"\\boxed{{{bits}}}"
+        return f"\\boxed{{{self.rng.randint(-100, 100)}}}"
+
+
+POLICIES = {"oracle": OraclePolicy, "random": RandomPolicy}
+
+
+def make_policy(spec: str | Policy, seed: int = 0) -> Policy:
+    """A policy from a spec string: ``oracle`` or ``random`` (later: ``hf:PATH``, ``openai:URL``)."""
+    if isinstance(spec, Policy):
+        return spec
+    if spec == "random":
+        return RandomPolicy(seed=seed)
+    if spec == "oracle":
+        return OraclePolicy()
+    raise ValueError(f"unknown policy {spec!r}; valid: {', '.join(POLICIES)}")

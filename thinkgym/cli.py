@@ -1,0 +1,177 @@
+"""The ``thinkgym`` command: ``demo``, ``sweep``, ``export`` and ``list``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "parse_levels"]
+
+
+def parse_levels(text: str) -> list[int]:
+    """``"1,4,8"``, ``"1-10"`` or a mix (``"1-3,8"``) -> a list of level numbers."""
+    levels: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                lo, hi = (int(x) for x in part.split("-", 1))
+                if lo > hi:
+                    raise ValueError
+                levels.extend(range(lo, hi + 1))
+            elif part:
+                levels.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"levels must look like 1,4,8 or 1-10, got {text!r}") from None
+    if not levels:
+        raise argparse.ArgumentTypeError("no level given")
+    return levels
+
+
+def _json_dict(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError('must be a JSON object, e.g. \'{"n": 3, "k": 5, "l": 5}\'')
+    return value
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from thinkgym.experiments.plots import plot_sweep
+    from thinkgym.experiments.sweep import markdown_table, sweep, write_results
+
+    rows = sweep(
+        args.env,
+        args.levels,
+        args.policy,
+        k=args.k,
+        samples=args.samples,
+        episodes=args.episodes,
+        seed=args.seed,
+        env_kwargs=args.env_kwargs,
+        progress=not args.quiet,
+    )
+    paths = write_results(rows, args.out)
+    plot = plot_sweep({args.policy: rows}, Path(args.out) / "pass_at_k.png", title=f"{args.env}, policy {args.policy}")
+    print(markdown_table(rows))
+    print(f"\nwrote {paths['csv']}, {paths['json']}, {paths['md']} and {plot}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from thinkgym.experiments.export import export_problems, saturn_benchmark, write_jsonl
+
+    if args.preset == "saturn-2.6k":
+        splits = saturn_benchmark(seed=args.seed)
+        out = Path(args.out)
+        for name, rows in splits.items():
+            n = write_jsonl(rows, out / f"{name}.jsonl")
+            print(f"wrote {n} problems to {out / f'{name}.jsonl'}")
+        print("leakage check: no problem id is in both train and test")
+        return 0
+    if args.levels is None:
+        print("thinkgym export: give --levels (or --preset saturn-2.6k)", file=sys.stderr)
+        return 2
+    rows = export_problems(args.env, {lv: args.count for lv in args.levels}, seed=args.seed, env_kwargs=args.env_kwargs)
+    n = write_jsonl(rows, args.out)
+    print(f"wrote {n} problems to {args.out}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    import gymnasium
+
+    from thinkgym.envs.registration import ENVS
+
+    for env_id, (_, description) in ENVS.items():
+        env = gymnasium.make(env_id).unwrapped
+        levels = f"levels {min(env.levels)}-{max(env.levels)}" if env.levels else "no levels"
+        print(f"{env_id:<24} {levels:<14} {description}")
+        env.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A difficulty sweep over SATURN's levels with the oracle and the random policy."""
+    from thinkgym.experiments.plots import plot_sweep
+    from thinkgym.experiments.sweep import markdown_table, sweep, write_results
+
+    out = Path(args.out)
+    levels = list(range(1, 16))
+    print(f"thinkgym demo: Saturn-SAT-v0, levels {levels[0]}-{levels[-1]} (ordered by SATURN's difficulty D),")
+    print(f"{args.episodes} problems per level, {args.samples} samples each, pass@1..pass@{args.samples}\n")
+    start = time.perf_counter()
+    results = {}
+    for policy in ("oracle", "random"):
+        rows = sweep("Saturn-SAT-v0", levels, policy, k=args.samples, episodes=args.episodes, seed=args.seed)
+        write_results(rows, out, name=f"sweep_{policy}")
+        results[policy] = rows
+        keep = ("level", "n", "k", "l", "difficulty", "pass@1", f"pass@{args.samples}", "format_error_rate")
+        print(f"\npolicy: {policy}\n" + markdown_table([{c: r[c] for c in keep} for r in rows]) + "\n")
+    plot = plot_sweep(results, out / "sweep.png", title="Saturn-SAT-v0: oracle vs random, by level")
+    print(f"done in {time.perf_counter() - start:.1f} s; wrote the tables and {plot}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from thinkgym import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="thinkgym", description="Gymnasium environments for RL with verifiable rewards"
+    )
+    parser.add_argument("--version", action="version", version=f"thinkgym {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="difficulty sweep over SATURN levels with the built-in policies")
+    p.add_argument("--out", default="thinkgym-demo", help="folder for the tables and the plot (default: thinkgym-demo)")
+    p.add_argument("--episodes", type=int, default=40, help="problems per level (default 40)")
+    p.add_argument("--samples", type=int, default=4, help="samples per problem, k of pass@k (default 4)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sweep", help="pass@k per difficulty level of one env under one policy")
+    p.add_argument("--env", required=True, help="env id, e.g. Saturn-SAT-v0")
+    p.add_argument("--levels", type=parse_levels, required=True, help="e.g. 1,4,8 or 1-10")
+    p.add_argument("--policy", default="oracle", help="oracle or random")
+    p.add_argument("-k", type=int, default=1, help="report pass@1..pass@k (default 1)")
+    p.add_argument("--samples", type=int, default=None, help="samples per problem (default k)")
+    p.add_argument("--episodes", type=int, default=100, help="problems per level (default 100)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--env-kwargs", type=_json_dict, default=None, help="JSON object of env keyword arguments")
+    p.add_argument("--out", required=True, help="folder for results.csv/.json/.md and pass_at_k.png")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("export", help="write problems as JSONL")
+    p.add_argument("--env", default="Saturn-SAT-v0")
+    p.add_argument("--levels", type=parse_levels, default=None)
+    p.add_argument("--count", type=int, default=100, help="problems per level (default 100)")
+    p.add_argument("--preset", choices=["saturn-2.6k"], default=None, help="SATURN-2.6k-shaped train/test splits")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--env-kwargs", type=_json_dict, default=None)
+    p.add_argument("--out", required=True, help="a .jsonl file, or a folder for --preset")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("list", help="the registered envs")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # bad parameters: a clear message, not a traceback
+        print(f"thinkgym {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Difficulty controllers and problem samplers."""
+
+from thinkgym.curriculum.saturn import SaturnCurriculum
+
+__all__ = ["SaturnCurriculum"]

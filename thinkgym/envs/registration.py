@@ -1,0 +1,26 @@
+"""Every ``gymnasium.register`` call of thinkgym, and the catalogue ``thinkgym list`` prints.
+
+``import thinkgym`` runs :func:`register_envs`; ``gymnasium.make("thinkgym:Saturn-SAT-v0")``
+imports ``thinkgym`` first, so it works without an explicit import.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+
+__all__ = ["ENVS", "register_envs"]
+
+# id -> (entry point, one-line description)
+ENVS: dict[str, tuple[str, str]] = {
+    "Saturn-SAT-v0": (
+        "thinkgym.envs.sat:SaturnSATEnv",
+        "SATURN's SAT curriculum: find a satisfying assignment of a planted (n,k,l) CNF, 18 levels",
+    ),
+}
+
+
+def register_envs() -> None:
+    """Registers every env once (safe to call again)."""
+    for env_id, (entry_point, _) in ENVS.items():
+        if env_id not in gymnasium.registry:
+            gymnasium.register(id=env_id, entry_point=entry_point, disable_env_checker=False)

@@ -1,0 +1,115 @@
+"""Exporting problems as JSONL, and SATURN-2.6k-shaped benchmark splits with a leakage check.
+
+One JSON object per line: the :class:`~thinkgym.core.Problem` fields (``id``, ``prompt``,
+``answer``, ``params``, ``difficulty``, ``family``, ``metadata`` — for SAT ``metadata`` holds
+``clauses`` and ``num_vars``) plus ``level`` and ``split``. ``Problem.from_dict`` of a row minus
+``level`` and ``split`` gives the problem back, and ``reset(options={"problem": row})`` replays it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+
+from thinkgym.generators.sat import SATURN_TEST_LEVELS
+
+__all__ = ["export_problems", "find_leaks", "saturn_benchmark", "write_jsonl", "read_jsonl"]
+
+# SATURN-2.6k (Saturn-code README, data/): 250/250/500/500 training instances of (3,5,5), (3,5,6),
+# (3,5,13), (3,5,15); 20 same-difficulty test instances per training level; 100 per harder level.
+# thinkgym levels 1, 2, 4, 6 are those four (level 3 is the paper's (3,5,8), which has no data set).
+SATURN_2_6K_TRAIN = {1: 250, 2: 250, 4: 500, 6: 500}
+SATURN_2_6K_SAME_TEST = 20
+SATURN_2_6K_HARD_TEST = 100
+
+
+def export_problems(
+    env_id: str,
+    counts: dict[int, int],
+    *,
+    seed: int = 0,
+    split: str = "train",
+    exclude_ids: Iterable[str] = (),
+    env_kwargs: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """``counts[level]`` distinct problems per level, skipping any id in ``exclude_ids`` or already
+    drawn (so a split never repeats a problem). Seeds start at ``seed`` and go up."""
+    env = gymnasium.make(env_id, **(env_kwargs or {}))
+    seen = set(exclude_ids)
+    rows: list[dict[str, Any]] = []
+    try:
+        for level, count in counts.items():
+            next_seed, made, misses = seed, 0, 0
+            while made < count:
+                _, info = env.reset(seed=next_seed, options={"level": level})
+                next_seed += 1
+                problem = info["problem"]
+                if problem["id"] in seen:
+                    misses += 1
+                    if misses > 10 * count + 100:
+                        raise ValueError(f"level {level} of {env_id} has too few distinct problems for {count}")
+                    continue
+                seen.add(problem["id"])
+                rows.append({**problem, "level": level, "split": split})
+                made += 1
+    finally:
+        env.close()
+    return rows
+
+
+def saturn_benchmark(seed: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """A SATURN-2.6k-shaped benchmark: ``train`` (1,500 problems at the four training levels) and
+    ``test`` (20 per training level plus 100 per harder test level: 1,080), disjoint by id."""
+    train = export_problems("Saturn-SAT-v0", SATURN_2_6K_TRAIN, seed=seed, split="train")
+    test_counts = {lv: SATURN_2_6K_SAME_TEST for lv in SATURN_2_6K_TRAIN}
+    test_counts.update({lv: SATURN_2_6K_HARD_TEST for lv in SATURN_TEST_LEVELS})
+    test = export_problems(
+        "Saturn-SAT-v0", test_counts, seed=seed + 10_000_000, split="test", exclude_ids=(r["id"] for r in train)
+    )
+    leaks = find_leaks({"train": train, "test": test})
+    if leaks:  # cannot happen: test generation excludes train ids; a failure here is a bug
+        raise RuntimeError(f"leakage between splits: {leaks}")
+    return {"train": train, "test": test}
+
+
+def find_leaks(splits: dict[str, Sequence[dict[str, Any]]]) -> dict[str, list[str]]:
+    """Problem ids that occur in more than one split: ``{"train&test": [ids...]}``; empty if none."""
+    names = list(splits)
+    ids = {name: {row["id"] for row in rows} for name, rows in splits.items()}
+    leaks = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            common = sorted(ids[a] & ids[b])
+            if common:
+                leaks[f"{a}&{b}"] = common
+    return leaks
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
+    """Writes rows as JSON lines; returns how many."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Reads JSON lines; a bad line is a ``ValueError`` with its line number."""
+    rows = []
+    with Path(path).open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+    return rows

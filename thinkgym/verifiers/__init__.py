@@ -1,0 +1,2 @@
+"""Verifiers: response + Problem -> Verdict. Pure functions, no side effects, never raise on any
+response string."""

@@ -1,0 +1,109 @@
+"""Reading the final answer out of a model response: the rule every verifier shares.
+
+The final answer is the content of the last top-level ``\\boxed{...}`` (or ``\\fbox{...}``) in the
+answer region of the response. The answer region is everything after the last ``</think>``; a
+response that opens ``<think>`` and never closes it is still thinking and has no answer region,
+so boxes inside a thinking block never count (SATURN's own scorer does count them).
+
+Everything here is linear in the length of the response (``str.find`` plus one compiled regex
+without backtracking), so megabyte responses and 10,000-deep brace nesting cost milliseconds and
+never raise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["BoxedAnswer", "answer_region", "last_boxed"]
+
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+_BOX_COMMANDS = ("\\boxed", "\\fbox")
+_BRACE = re.compile(r"\\[\\{}]|[{}]")
+
+
+@dataclass(frozen=True)
+class BoxedAnswer:
+    """Result of :func:`last_boxed`: ``content`` is ``None`` unless ``status == "ok"``."""
+
+    content: str | None
+    status: str  # "ok", "no_answer", "unclosed_box" or "unfinished_thinking"
+    start: int = -1  # index in the full response where the box command starts
+
+
+def answer_region(response: str) -> tuple[int, str]:
+    """Returns ``(offset, status)``: where the answer region starts, and ``"ok"`` or
+    ``"unfinished_thinking"`` (``<think>`` opened but never closed)."""
+    close = response.rfind(THINK_CLOSE)
+    if close >= 0:
+        return close + len(THINK_CLOSE), "ok"
+    if THINK_OPEN in response:
+        return len(response), "unfinished_thinking"
+    return 0, "ok"
+
+
+def _closing_brace(text: str, open_index: int) -> int:
+    """Index of the ``}`` matching the ``{`` at ``open_index``, or -1. ``\\{`` and ``\\}`` are
+    literal braces and do not count."""
+    depth = 0
+    for m in _BRACE.finditer(text, open_index):
+        tok = m.group()
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            if depth == 0:
+                return m.start()
+    return -1
+
+
+class _BoxFinder:
+    """Yields box-command positions left to right; each command's next position is cached, so
+    a response with many boxes of one kind is scanned once, not once per box."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.cached = {cmd: -2 for cmd in _BOX_COMMANDS}
+
+    def next(self, pos: int) -> tuple[int, int]:
+        """(start of the next box command at or after pos, its length), or (-1, 0)."""
+        best, length = -1, 0
+        for cmd, at in self.cached.items():
+            if at != -1 and at < pos:
+                at = self.text.find(cmd, pos)
+                self.cached[cmd] = at
+            if at >= 0 and (best < 0 or at < best):
+                best, length = at, len(cmd)
+        return best, length
+
+
+def last_boxed(response: str) -> BoxedAnswer:
+    """The content of the last top-level ``\\boxed{}``/``\\fbox{}`` in the answer region.
+
+    Nested boxes count as one (``\\boxed{\\boxed{1}}`` gives ``\\boxed{1}``). An unclosed final box
+    is a format error (``status="unclosed_box"``), not an answer.
+    """
+    if not isinstance(response, str):
+        return BoxedAnswer(None, "no_answer")
+    pos, status = answer_region(response)
+    if status != "ok":
+        return BoxedAnswer(None, status)
+    found: BoxedAnswer | None = None
+    finder = _BoxFinder(response)
+    while True:
+        start, length = finder.next(pos)
+        if start < 0:
+            break
+        brace = start + length
+        while brace < len(response) and response[brace] in " \t":
+            brace += 1
+        if brace >= len(response) or response[brace] != "{":
+            pos = start + length  # e.g. "\boxedx": not a box
+            continue
+        end = _closing_brace(response, brace)
+        if end < 0:
+            return BoxedAnswer(None, "unclosed_box", start)
+        found = BoxedAnswer(response[brace + 1 : end], "ok", start)
+        pos = end + 1
+    return found if found is not None else BoxedAnswer(None, "no_answer")
