@@ -2,5 +2,6 @@
 
 from thinkgym.envs.base import DEFAULT_REWARDS, ReasoningEnv
 from thinkgym.envs.sat import SaturnSATEnv
+from thinkgym.envs.thinking import ThinkingMode
 
-__all__ = ["DEFAULT_REWARDS", "ReasoningEnv", "SaturnSATEnv"]
+__all__ = ["DEFAULT_REWARDS", "ReasoningEnv", "SaturnSATEnv", "ThinkingMode"]
