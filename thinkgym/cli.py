@@ -43,44 +43,64 @@ def _json_dict(text: str) -> dict[str, Any]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from thinkgym.agents.policies import make_policy
     from thinkgym.experiments.plots import plot_sweep
     from thinkgym.experiments.sweep import markdown_table, sweep, write_results
 
-    rows = sweep(
-        args.env,
-        args.levels,
-        args.policy,
-        k=args.k,
-        samples=args.samples,
-        episodes=args.episodes,
-        seed=args.seed,
-        env_kwargs=args.env_kwargs,
-        progress=not args.quiet,
-    )
-    paths = write_results(rows, args.out)
-    plot = plot_sweep({args.policy: rows}, Path(args.out) / "pass_at_k.png", title=f"{args.env}, policy {args.policy}")
+    out = Path(args.out)
+    options = {k: v for k, v in (("max_tokens", args.max_tokens), ("temperature", args.temperature)) if v is not None}
+    if args.policy.startswith("openai:"):
+        options["concurrency"] = args.concurrency
+    policy = make_policy(args.policy, seed=args.seed, **options) if options else args.policy
+    rows, plots = [], []
+    for env_id in args.env:
+        env_rows = sweep(
+            env_id, args.levels, policy, k=args.k, samples=args.samples, episodes=args.episodes, seed=args.seed,
+            env_kwargs=args.env_kwargs, progress=not args.quiet, journal=out / "samples.jsonl",
+        )  # fmt: skip
+        name = "pass_at_k.png" if len(args.env) == 1 else f"pass_at_k_{env_id}.png"
+        plots.append(plot_sweep({args.policy: env_rows}, out / name, title=f"{env_id}, policy {args.policy}"))
+        rows.extend(env_rows)
+    paths = write_results(rows, out)
     print(markdown_table(rows))
-    print(f"\nwrote {paths['csv']}, {paths['json']}, {paths['md']} and {plot}")
+    print(f"\nwrote {paths['csv']}, {paths['json']}, {paths['md']}, {', '.join(map(str, plots))}")
+    print(f"every scored sample is in {out / 'samples.jsonl'}; run the same command again to resume")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from thinkgym.experiments.export import export_problems, saturn_benchmark, write_jsonl
+    from thinkgym.experiments.export import export_problems, find_leaks, saturn_benchmark, write_rows
 
+    suffix = {"jsonl": ".jsonl", "hf": "", "verl": ".parquet"}[args.format]
+    out = Path(args.out)
     if args.preset == "saturn-2.6k":
         splits = saturn_benchmark(seed=args.seed)
-        out = Path(args.out)
-        for name, rows in splits.items():
-            n = write_jsonl(rows, out / f"{name}.jsonl")
-            print(f"wrote {n} problems to {out / f'{name}.jsonl'}")
-        print("leakage check: no problem id is in both train and test")
-        return 0
-    if args.levels is None:
+    elif args.levels is None:
         print("thinkgym export: give --levels (or --preset saturn-2.6k)", file=sys.stderr)
         return 2
-    rows = export_problems(args.env, {lv: args.count for lv in args.levels}, seed=args.seed, env_kwargs=args.env_kwargs)
-    n = write_jsonl(rows, args.out)
-    print(f"wrote {n} problems to {args.out}")
+    elif args.test_count:
+        counts = {lv: args.count for lv in args.levels}
+        train = export_problems(args.env, counts, seed=args.seed, env_kwargs=args.env_kwargs)
+        test = export_problems(
+            args.env, {lv: args.test_count for lv in args.levels}, seed=args.seed + 10_000_000, split="test",
+            exclude_ids=(r["id"] for r in train), env_kwargs=args.env_kwargs,
+        )  # fmt: skip
+        splits = {"train": train, "test": test}
+    else:
+        rows = export_problems(
+            args.env, {lv: args.count for lv in args.levels}, seed=args.seed, env_kwargs=args.env_kwargs
+        )
+        n = write_rows(rows, out, args.format)
+        print(f"wrote {n} problems to {out}")
+        return 0
+    leaks = find_leaks(splits)
+    if leaks:  # the exporters exclude earlier splits' ids, so this is a bug if it ever fires
+        print(f"thinkgym export: leakage between splits: {leaks}", file=sys.stderr)
+        return 1
+    for name, rows in splits.items():
+        path = out / f"{name}{suffix}"
+        print(f"wrote {write_rows(rows, path, args.format)} problems to {path}")
+    print(f"leakage check: no problem id is in more than one of {', '.join(splits)}")
     return 0
 
 
@@ -95,6 +115,44 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{env_id:<24} {levels:<14} {description}")
         env.close()
     return 0
+
+
+def _read_answer() -> str | None:
+    """Lines from stdin up to one holding only '.'; None at end of input with nothing typed."""
+    lines = []
+    for line in sys.stdin:
+        if line.rstrip("\n") == ".":
+            return "".join(lines)
+        lines.append(line)
+    return "".join(lines) if lines else None
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """Answer problems yourself: the prompt is shown, you type a response (end it with a line
+    holding only a dot, or end-of-input), the verdict and reward come back."""
+    import gymnasium
+
+    env = gymnasium.make(args.env, **(args.env_kwargs or {}))
+    seed = args.seed
+    print(f"thinkgym play {args.env}: end each answer with a line holding only '.', Ctrl-D to quit")
+    while True:
+        options = {"level": args.level} if args.level is not None else None
+        obs, info = env.reset(seed=seed, options=options)
+        print(f"\n--- problem {info['problem']['id']} (level {info['level']}, seed {seed}) ---\n{obs}")
+        terminated = truncated = False
+        while not (terminated or truncated):  # one turn for single-turn envs, more for tool envs
+            answer = _read_answer()
+            if answer is None:
+                print("\nbye")
+                return 0
+            obs, reward, terminated, truncated, info = env.step(answer)
+            if obs and not terminated:
+                print(obs)
+        verdict = info["verdict"]
+        print(f"verdict: {verdict['reason']} (correct={verdict['correct']}), reward {reward}")
+        if not verdict["correct"]:
+            print(f"a reference answer: {info['problem']['answer']}")
+        seed += 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -136,15 +194,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("sweep", help="pass@k per difficulty level of one env under one policy")
-    p.add_argument("--env", required=True, help="env id, e.g. Saturn-SAT-v0")
+    p.add_argument("--env", required=True, type=lambda s: s.split(","), help="env id(s), e.g. Saturn-SAT-v0 or A,B")
     p.add_argument("--levels", type=parse_levels, required=True, help="e.g. 1,4,8 or 1-10")
-    p.add_argument("--policy", default="oracle", help="oracle or random")
+    p.add_argument("--policy", default="oracle", help="oracle, random, hf:PATH (or hf:tiny), openai:URL[#MODEL]")
+    p.add_argument("--max-tokens", type=int, default=None, help="model policies: new tokens per response")
+    p.add_argument("--temperature", type=float, default=None, help="model policies: sampling temperature")
+    p.add_argument("--concurrency", type=int, default=8, help="openai policy: requests in flight (default 8)")
     p.add_argument("-k", type=int, default=1, help="report pass@1..pass@k (default 1)")
     p.add_argument("--samples", type=int, default=None, help="samples per problem (default k)")
     p.add_argument("--episodes", type=int, default=100, help="problems per level (default 100)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--env-kwargs", type=_json_dict, default=None, help="JSON object of env keyword arguments")
-    p.add_argument("--out", required=True, help="folder for results.csv/.json/.md and pass_at_k.png")
+    p.add_argument("--out", required=True, help="folder for results.csv/.json/.md, samples.jsonl and the plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 
@@ -152,11 +213,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", default="Saturn-SAT-v0")
     p.add_argument("--levels", type=parse_levels, default=None)
     p.add_argument("--count", type=int, default=100, help="problems per level (default 100)")
+    p.add_argument("--test-count", type=int, default=0, help="also write a test split of this many per level")
+    p.add_argument("--format", choices=["jsonl", "hf", "verl"], default="jsonl", help="jsonl (default), hf or verl")
     p.add_argument("--preset", choices=["saturn-2.6k"], default=None, help="SATURN-2.6k-shaped train/test splits")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--env-kwargs", type=_json_dict, default=None)
-    p.add_argument("--out", required=True, help="a .jsonl file, or a folder for --preset")
+    p.add_argument("--out", required=True, help="a file (a folder for hf), or a folder with --preset/--test-count")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("play", help="answer an env's problems yourself in the terminal")
+    p.add_argument("env", help="env id, e.g. Saturn-SAT-v0")
+    p.add_argument("--level", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--env-kwargs", type=_json_dict, default=None)
+    p.set_defaults(func=cmd_play)
 
     p = sub.add_parser("list", help="the registered envs")
     p.set_defaults(func=cmd_list)

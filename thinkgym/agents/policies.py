@@ -17,9 +17,11 @@ __all__ = ["Policy", "OraclePolicy", "RandomPolicy", "make_policy", "POLICIES"]
 
 
 class Policy:
-    """Base class: ``act(observation, info) -> response``."""
+    """Base class: ``act(observation, info) -> response``. Model-backed policies set
+    ``last_usage`` after ``act_batch`` (one dict per response, with ``completion_tokens``)."""
 
     name = "policy"
+    last_usage: list[dict[str, int]] | None = None
 
     def act(self, observation: str, info: dict[str, Any]) -> str:
         raise NotImplementedError
@@ -76,15 +78,32 @@ class RandomPolicy(Policy):
         return f"\\boxed{{{self.rng.randint(-100, 100)}}}"
 
 
-POLICIES = {"oracle": OraclePolicy, "random": RandomPolicy}
+POLICIES = ("oracle", "random", "hf:PATH", "openai:URL")
 
 
-def make_policy(spec: str | Policy, seed: int = 0) -> Policy:
-    """A policy from a spec string: ``oracle`` or ``random`` (later: ``hf:PATH``, ``openai:URL``)."""
+def make_policy(spec: str | Policy, seed: int = 0, **options: Any) -> Policy:
+    """A policy from a spec string:
+
+    * ``oracle``, ``random``;
+    * ``hf:PATH`` (a local Hugging Face model folder, or ``hf:tiny``; needs the ``train`` extra);
+    * ``openai:URL`` (an OpenAI-compatible endpoint, e.g. ``openai:http://localhost:8000/v1``;
+      ``openai:URL#MODEL`` names the served model).
+
+    ``options`` go to the model-backed policies (``max_tokens``, ``temperature``, ...).
+    """
     if isinstance(spec, Policy):
         return spec
     if spec == "random":
         return RandomPolicy(seed=seed)
     if spec == "oracle":
         return OraclePolicy()
+    if spec.startswith("hf:"):
+        from thinkgym.agents.hf_policy import HFPolicy
+
+        return HFPolicy(spec[3:], seed=seed, **options)
+    if spec.startswith("openai:"):
+        from thinkgym.agents.openai_policy import OpenAIPolicy
+
+        url, _, model = spec[7:].partition("#")
+        return OpenAIPolicy(url, model or None, **options)  # no seed: the k samples must differ
     raise ValueError(f"unknown policy {spec!r}; valid: {', '.join(POLICIES)}")

@@ -1,9 +1,19 @@
-"""Exporting problems as JSONL, and SATURN-2.6k-shaped benchmark splits with a leakage check.
+"""Exporting problems (JSONL, a Hugging Face dataset, verl parquet), and SATURN-2.6k-shaped
+benchmark splits with a leakage check.
 
-One JSON object per line: the :class:`~thinkgym.core.Problem` fields (``id``, ``prompt``,
-``answer``, ``params``, ``difficulty``, ``family``, ``metadata`` — for SAT ``metadata`` holds
-``clauses`` and ``num_vars``) plus ``level`` and ``split``. ``Problem.from_dict`` of a row minus
-``level`` and ``split`` gives the problem back, and ``reset(options={"problem": row})`` replays it.
+``jsonl``: one JSON object per line: the :class:`~thinkgym.core.Problem` fields (``id``,
+``prompt``, ``answer``, ``params``, ``difficulty``, ``family``, ``metadata`` — for SAT ``metadata``
+holds ``clauses`` and ``num_vars``) plus ``env``, ``level`` and ``split``. ``Problem.from_dict`` of
+a row minus those three gives the problem back; ``reset(options={"problem": ...})`` replays it.
+
+``hf``: a ``datasets.Dataset`` saved to disk with flat columns ``id``, ``env``, ``level``,
+``split``, ``prompt``, ``answer``, ``difficulty`` and ``problem`` (the Problem as JSON, since
+metadata differs between task families): ready for TRL, whose reward functions receive the
+``problem`` column (:func:`thinkgym.rewards.trl.trl_reward_func`).
+
+``verl``: a parquet file in verl's RL data layout: ``data_source`` (the env id), ``prompt`` (chat
+messages), ``ability``, ``reward_model`` (``{"style": "rule", "ground_truth": answer}``) and
+``extra_info`` (``index`` and ``problem`` as JSON), scored by :func:`thinkgym.rewards.verl.compute_score`.
 """
 
 from __future__ import annotations
@@ -17,7 +27,10 @@ import gymnasium
 
 from thinkgym.generators.sat import SATURN_TEST_LEVELS
 
-__all__ = ["export_problems", "find_leaks", "saturn_benchmark", "write_jsonl", "read_jsonl"]
+__all__ = ["export_problems", "find_leaks", "saturn_benchmark", "write_jsonl", "read_jsonl", "write_rows", "FORMATS"]
+
+FORMATS = ("jsonl", "hf", "verl")
+_EXTRA = ("env", "level", "split")
 
 # SATURN-2.6k (Saturn-code README, data/): 250/250/500/500 training instances of (3,5,5), (3,5,6),
 # (3,5,13), (3,5,15); 20 same-difficulty test instances per training level; 100 per harder level.
@@ -54,7 +67,7 @@ def export_problems(
                         raise ValueError(f"level {level} of {env_id} has too few distinct problems for {count}")
                     continue
                 seen.add(problem["id"])
-                rows.append({**problem, "level": level, "split": split})
+                rows.append({**problem, "env": env_id, "level": level, "split": split})
                 made += 1
     finally:
         env.close()
@@ -113,3 +126,41 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
     return rows
+
+
+def _problem_json(row: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in row.items() if k not in _EXTRA}, ensure_ascii=False)
+
+
+def write_rows(rows: list[dict[str, Any]], path: str | Path, fmt: str = "jsonl") -> int:
+    """Writes exported rows as ``jsonl`` (a file), ``hf`` (a dataset folder, ``save_to_disk``) or
+    ``verl`` (a parquet file). ``hf`` and ``verl`` need the ``datasets`` package."""
+    if fmt == "jsonl":
+        return write_jsonl(rows, path)
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    try:
+        import datasets
+    except ImportError:
+        raise ValueError(f"--format {fmt} needs the datasets package: pip install datasets") from None
+    if fmt == "hf":
+        table = [
+            {"id": r["id"], "env": r["env"], "level": r["level"], "split": r["split"], "prompt": r["prompt"],
+             "answer": r["answer"], "difficulty": r["difficulty"], "problem": _problem_json(r)}
+            for r in rows
+        ]  # fmt: skip
+        datasets.Dataset.from_list(table).save_to_disk(str(path))
+        return len(table)
+    table = [
+        {
+            "data_source": r["env"],
+            "prompt": [{"role": "user", "content": r["prompt"]}],
+            "ability": r["family"],
+            "reward_model": {"style": "rule", "ground_truth": r["answer"]},
+            "extra_info": {"index": i, "split": r["split"], "problem": _problem_json(r)},
+        }
+        for i, r in enumerate(rows)
+    ]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    datasets.Dataset.from_list(table).to_parquet(str(path))
+    return len(table)

@@ -1,9 +1,14 @@
-"""Difficulty sweeps: pass@k per level of any thinkgym env under any policy.
+"""Difficulty sweeps: pass@k per level of any thinkgym env under any policy, resumable.
 
 For each level, ``episodes`` problems (seeds ``seed .. seed+episodes-1``) are each answered
-``samples`` times (default ``k``); every sample re-plays the same instance through a seeded
-``reset``, as a GRPO group would. pass@j for j = 1..k uses the unbiased estimator
-(:func:`thinkgym.metrics.pass_at_k`) per problem, averaged over problems.
+``samples`` times (default ``k``); every sample replays the same instance, as a GRPO group would.
+pass@j for j = 1..k uses the unbiased estimator (:func:`thinkgym.metrics.pass_at_k`) per problem,
+averaged over problems.
+
+With a ``journal`` path every answered sample is appended to a JSONL file as soon as it is
+scored; a sweep started again with the same journal skips what is there, so a killed sweep picks
+up where it stopped without asking the policy again. The journal's first line records the
+settings, and a journal written with other settings is refused rather than mixed in.
 """
 
 from __future__ import annotations
@@ -23,6 +28,41 @@ from thinkgym.metrics import pass_at_k
 __all__ = ["sweep", "write_results", "markdown_table"]
 
 
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return float(ordered[index])
+
+
+class _Journal:
+    """Append-only JSONL of scored samples, keyed by (env, level, episode, sample)."""
+
+    def __init__(self, path: Path | None, settings: dict[str, Any]) -> None:
+        self.path, self.done = path, {}
+        if path is None:
+            return
+        if path.exists() and path.stat().st_size:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            header = json.loads(lines[0]).get("settings")
+            if header != settings:
+                raise ValueError(f"journal {path} was written with other settings {header}; use another --out")
+            for line in lines[1:]:
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:  # a line cut short when the sweep was killed
+                    continue
+                self.done[(rec["env"], rec["level"], rec["episode"], rec["sample"])] = rec
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"settings": settings}) + "\n", encoding="utf-8")
+
+    def add(self, rec: dict[str, Any]) -> None:
+        self.done[(rec["env"], rec["level"], rec["episode"], rec["sample"])] = rec
+        if self.path is not None:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(rec) + "\n")
+
+
 def sweep(
     env_id: str,
     levels: Sequence[int],
@@ -34,9 +74,12 @@ def sweep(
     seed: int = 0,
     env_kwargs: dict[str, Any] | None = None,
     progress: bool = True,
+    journal: str | Path | None = None,
+    batch_size: int = 64,
 ) -> list[dict[str, Any]]:
-    """One result row per level: level, difficulty, pass@1..pass@k, mean response length (in
-    characters), format-error rate (no answer could be read), mean reward."""
+    """One result row per level: env, level, generator params, difficulty, pass@1..pass@k, mean
+    and percentile response length (characters; completion tokens when the policy reports them),
+    format-error rate (no answer could be read), mean reward."""
     samples = k if samples is None else samples
     if k < 1 or samples < k:
         raise ValueError(f"need 1 <= k <= samples, got k={k}, samples={samples}")
@@ -44,59 +87,79 @@ def sweep(
         raise ValueError(f"episodes must be >= 1, got {episodes}")
     if not levels:
         raise ValueError("levels must name at least one level")
-    policy = make_policy(policy, seed=seed)
+    spec = policy if isinstance(policy, str) else policy.name
+    settings = {"policy": spec, "samples": samples, "seed": seed, "env_kwargs": env_kwargs or {}}
+    book = _Journal(Path(journal) if journal else None, settings)
     env = gymnasium.make(env_id, **(env_kwargs or {}))
     from tqdm.auto import tqdm
 
-    bar = tqdm(
-        total=len(levels) * episodes * samples, desc=f"{env_id} / {policy.name}", disable=not progress, unit="ep"
-    )
-    rows = []
+    todo = [
+        (level, episode, s)
+        for level in levels
+        for episode in range(episodes)
+        for s in range(samples)
+        if (env_id, level, episode, s) not in book.done
+    ]
+    policy_obj: Policy | None = None
+    bar = tqdm(total=len(todo), desc=f"{env_id} / {spec}", disable=not progress or not todo, unit="sample")
     try:
-        for level in levels:
-            rows.append(_sweep_level(env, level, policy, k, samples, episodes, seed, bar))
+        for start in range(0, len(todo), batch_size):
+            if policy_obj is None:  # only load a model when there is work left
+                policy_obj = make_policy(policy, seed=seed)
+            batch = todo[start : start + batch_size]
+            prompts, infos = [], []
+            for level, episode, _ in batch:
+                obs, info = env.reset(seed=seed + episode, options={"level": level})
+                prompts.append(obs)
+                infos.append(info)
+            responses = policy_obj.act_batch(prompts, infos)
+            usage = policy_obj.last_usage or [{}] * len(batch)
+            for (level, episode, s), info, response, use in zip(batch, infos, responses, usage, strict=True):
+                env.reset(options={"problem": info["problem"]})
+                _, reward, _, _, step_info = env.step(response)
+                verdict = step_info["verdict"]
+                book.add({
+                    "env": env_id, "level": level, "episode": episode, "sample": s,
+                    "problem_id": info["problem"]["id"], "difficulty": info["problem"]["difficulty"],
+                    "params": info["problem"]["params"], "correct": bool(verdict["correct"]),
+                    "format_ok": bool(verdict["format_ok"]), "reason": verdict["reason"], "reward": float(reward),
+                    "chars": len(response), "tokens": use.get("completion_tokens"),
+                })  # fmt: skip
+            bar.update(len(batch))
     finally:
         bar.close()
         env.close()
-    return rows
+    return [_level_row(env_id, level, episodes, samples, k, book) for level in levels]
 
 
-def _sweep_level(
-    env: gymnasium.Env, level: int, policy: Policy, k: int, samples: int, episodes: int, seed: int, bar: Any
-) -> dict[str, Any]:
-    correct_counts, lengths, format_errors, rewards, difficulties = [], [], 0, [], []
-    params: dict[str, Any] = {}
-    for episode in range(episodes):
-        correct = 0
-        for _ in range(samples):
-            obs, info = env.reset(seed=seed + episode, options={"level": level})
-            response = policy.act(obs, info)
-            _, reward, _, _, info = env.step(response)
-            verdict = info["verdict"]
-            correct += bool(verdict["correct"])
-            format_errors += not verdict["format_ok"]
-            lengths.append(len(response))
-            rewards.append(reward)
-            bar.update(1)
-        correct_counts.append(correct)
-        difficulties.append(info["problem"]["difficulty"])
-        params = info["problem"]["params"]
-    total = episodes * samples
-    row: dict[str, Any] = {"level": level, **params, "difficulty": round(statistics.fmean(difficulties), 4)}
+def _level_row(env_id: str, level: int, episodes: int, samples: int, k: int, book: _Journal) -> dict[str, Any]:
+    recs = [book.done[(env_id, level, e, s)] for e in range(episodes) for s in range(samples)]
+    correct_counts = [sum(book.done[(env_id, level, e, s)]["correct"] for s in range(samples)) for e in range(episodes)]
+    chars = [r["chars"] for r in recs]
+    row: dict[str, Any] = {"env": env_id, "level": level, **recs[0]["params"]}
+    row["difficulty"] = round(statistics.fmean(r["difficulty"] for r in recs), 4)
     row["episodes"], row["samples"] = episodes, samples
     for j in range(1, k + 1):
         row[f"pass@{j}"] = round(statistics.fmean(pass_at_k(samples, c, j) for c in correct_counts), 6)
-    row["mean_response_chars"] = round(statistics.fmean(lengths), 2)
-    row["format_error_rate"] = round(format_errors / total, 6)
-    row["mean_reward"] = round(statistics.fmean(rewards), 6)
+    row["mean_response_chars"] = round(statistics.fmean(chars), 2)
+    row["p50_response_chars"] = _percentile(chars, 50)
+    row["p90_response_chars"] = _percentile(chars, 90)
+    tokens = [r["tokens"] for r in recs if r["tokens"] is not None]
+    if tokens:
+        row["mean_response_tokens"] = round(statistics.fmean(tokens), 2)
+        row["p90_response_tokens"] = _percentile(tokens, 90)
+    row["format_error_rate"] = round(sum(not r["format_ok"] for r in recs) / len(recs), 6)
+    row["mean_reward"] = round(statistics.fmean(r["reward"] for r in recs), 6)
     return row
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """The rows as a GitHub markdown table."""
+    """The rows as a GitHub markdown table (columns: the union over rows, in first-seen order)."""
     if not rows:
         return ""
-    cols = list(rows[0])
+    cols: list[str] = []
+    for r in rows:
+        cols.extend(c for c in r if c not in cols)
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines.extend("| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows)
     return "\n".join(lines)

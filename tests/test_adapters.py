@@ -1,0 +1,97 @@
+"""Exports for TRL and verl, and the adapters that score their rollouts with thinkgym verifiers."""
+
+import gymnasium
+import pytest
+
+from thinkgym.cli import main
+from thinkgym.rewards.trl import trl_reward_func
+from thinkgym.rewards.verl import compute_score
+
+datasets = pytest.importorskip("datasets")
+
+
+def test_hf_export_feeds_the_trl_reward_function(tmp_path):
+    assert main(["export", "--levels", "1,3", "--count", "4", "--test-count", "2", "--format", "hf",
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    train = datasets.load_from_disk(str(tmp_path / "train"))
+    test = datasets.load_from_disk(str(tmp_path / "test"))
+    assert train.num_rows == 8 and test.num_rows == 4
+    assert not set(train["id"]) & set(test["id"])
+    reward = trl_reward_func(gymnasium.make("Saturn-SAT-v0"))
+    good = ["<think>ok</think>\\boxed{" + a + "}" for a in train["answer"]]
+    assert reward(prompts=list(train["prompt"]), completions=good, problem=list(train["problem"])) == [1.0] * 8
+    messages = [[{"role": "assistant", "content": "no box"}] for _ in range(8)]
+    assert reward(prompts=list(train["prompt"]), completions=messages, problem=list(train["problem"])) == [-1.0] * 8
+
+
+def test_verl_export_and_compute_score(tmp_path):
+    path = tmp_path / "sat.parquet"
+    assert main(["export", "--levels", "2", "--count", "5", "--format", "verl", "--out", str(path)]) == 0
+    data = datasets.Dataset.from_parquet(str(path))
+    row = data[0]
+    assert row["data_source"] == "Saturn-SAT-v0" and row["prompt"][0]["role"] == "user"
+    assert row["reward_model"]["style"] == "rule"
+    truth = row["reward_model"]["ground_truth"]
+    good = compute_score(row["data_source"], f"\\boxed{{{truth}}}", truth, row["extra_info"])
+    assert good == {"score": 1.0, "acc": 1.0, "format_ok": 1.0}
+    bad = compute_score(row["data_source"], "\\boxed{" + "2" * len(truth) + "}", truth, row["extra_info"])
+    assert bad == {"score": 0.0, "acc": 0.0, "format_ok": 1.0}
+    with pytest.raises(ValueError, match="extra_info"):
+        compute_score(row["data_source"], "x", truth, None)
+
+
+def test_play_reads_answers_from_stdin(tmp_path):
+    import subprocess
+    import sys
+
+    env = gymnasium.make("Saturn-SAT-v0", level=1)
+    answer = env.reset(seed=0)[1]["problem"]["answer"]
+    run = subprocess.run(
+        [sys.executable, "-m", "thinkgym.cli", "play", "Saturn-SAT-v0", "--level", "1"],
+        input=f"my answer: \\boxed{{{answer}}}\n.\nno idea\n.\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0
+    assert "verdict: correct (correct=True), reward 1.0" in run.stdout
+    assert "verdict: no_answer (correct=False), reward -1.0" in run.stdout and run.stdout.rstrip().endswith("bye")
+
+
+def test_trl_reward_function_inside_the_installed_grpo_trainer(tmp_path):
+    """One real GRPOTrainer step with the tiny model: TRL calls our reward function with its own
+    calling convention, and the verdicts come back as the logged reward."""
+    trl = pytest.importorskip("trl")
+    import json
+
+    from thinkgym.agents.models import load_model
+    from thinkgym.experiments.export import export_problems
+
+    rows = export_problems("Saturn-SAT-v0", {1: 4})
+    problem = [json.dumps({k: v for k, v in r.items() if k not in ("env", "level", "split")}) for r in rows]
+    data = datasets.Dataset.from_list(
+        [{"prompt": r["prompt"][-80:], "problem": p} for r, p in zip(rows, problem, strict=True)]
+    )
+    scorer = trl_reward_func(gymnasium.make("Saturn-SAT-v0"), name="sat")
+    seen = []
+
+    def reward(prompts, completions, **columns):
+        seen.append((list(completions), list(columns["problem"])))
+        return scorer(prompts, completions, **columns)
+
+    reward.__name__ = "sat"
+    model, tokenizer = load_model("tiny")
+    config = trl.GRPOConfig(
+        output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4, num_generations=4,
+        max_completion_length=8, report_to="none", use_cpu=True, logging_steps=1, save_strategy="no", bf16=False,
+    )  # fmt: skip
+    trainer = trl.GRPOTrainer(
+        model=model, reward_funcs=reward, args=config, train_dataset=data, processing_class=tokenizer
+    )
+    trainer.train()
+    assert seen, "TRL called the reward function"
+    completions, problems = seen[0]
+    assert len(completions) == 4 and all(p in problem for p in problems)
+    expected = [scorer([""], [c], problem=[p])[0] for c, p in zip(completions, problems, strict=True)]
+    logged = [h for h in trainer.state.log_history if "rewards/sat/mean" in h][0]
+    assert float(logged["rewards/sat/mean"]) == pytest.approx(sum(expected) / 4)
