@@ -65,10 +65,10 @@ def test_trl_reward_function_inside_the_installed_grpo_trainer(tmp_path):
     import json
 
     from thinkgym.agents.models import load_model
-    from thinkgym.experiments.export import export_problems
+    from thinkgym.experiments.export import export_problems, row_problem
 
     rows = export_problems("Saturn-SAT-v0", {1: 4})
-    problem = [json.dumps({k: v for k, v in r.items() if k not in ("env", "level", "split")}) for r in rows]
+    problem = [json.dumps(row_problem(r)) for r in rows]
     data = datasets.Dataset.from_list(
         [{"prompt": r["prompt"][-80:], "problem": p} for r, p in zip(rows, problem, strict=True)]
     )

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from thinkgym.cli import main, parse_levels
-from thinkgym.experiments.export import find_leaks, read_jsonl
+from thinkgym.experiments.export import find_leaks, read_jsonl, row_problem
 
 
 def _rows(path):
@@ -83,7 +83,7 @@ def test_export_jsonl_and_replay(tmp_path):
     import gymnasium
 
     env = gymnasium.make("Saturn-SAT-v0")
-    replay = {k: v for k, v in rows[7].items() if k not in ("level", "split")}
+    replay = row_problem(rows[7])
     prompt, info = env.reset(options={"problem": replay})
     assert prompt == rows[7]["prompt"]
 

@@ -4,7 +4,8 @@ benchmark splits with a leakage check.
 ``jsonl``: one JSON object per line: the :class:`~thinkgym.core.Problem` fields (``id``,
 ``prompt``, ``answer``, ``params``, ``difficulty``, ``family``, ``metadata`` — for SAT ``metadata``
 holds ``clauses`` and ``num_vars``) plus ``env``, ``level`` and ``split``. ``Problem.from_dict`` of
-a row minus those three gives the problem back; ``reset(options={"problem": ...})`` replays it.
+a row minus those three (:func:`row_problem`) gives the problem back; ``reset(options={"problem":
+...})`` replays it.
 
 ``hf``: a ``datasets.Dataset`` saved to disk with flat columns ``id``, ``env``, ``level``,
 ``split``, ``prompt``, ``answer``, ``difficulty`` and ``problem`` (the Problem as JSON, since
@@ -27,7 +28,7 @@ import gymnasium
 
 from thinkgym.generators.sat import SATURN_TEST_LEVELS
 
-__all__ = ["export_problems", "find_leaks", "saturn_benchmark", "write_jsonl", "read_jsonl", "write_rows", "FORMATS"]
+__all__ = ["export_problems", "find_leaks", "saturn_benchmark", "write_jsonl", "read_jsonl", "write_rows", "row_problem", "FORMATS"]
 
 FORMATS = ("jsonl", "hf", "verl")
 _EXTRA = ("env", "level", "split")
@@ -128,8 +129,14 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def row_problem(row: dict[str, Any]) -> dict[str, Any]:
+    """The Problem dict of an exported jsonl row (the row without ``env``, ``level``, ``split``),
+    ready for ``Problem.from_dict`` or ``reset(options={"problem": ...})``."""
+    return {k: v for k, v in row.items() if k not in _EXTRA}
+
+
 def _problem_json(row: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in row.items() if k not in _EXTRA}, ensure_ascii=False)
+    return json.dumps(row_problem(row), ensure_ascii=False)
 
 
 def write_rows(rows: list[dict[str, Any]], path: str | Path, fmt: str = "jsonl") -> int:
