@@ -28,7 +28,16 @@ import gymnasium
 
 from thinkgym.generators.sat import SATURN_TEST_LEVELS
 
-__all__ = ["export_problems", "find_leaks", "saturn_benchmark", "write_jsonl", "read_jsonl", "write_rows", "row_problem", "FORMATS"]
+__all__ = [
+    "export_problems",
+    "find_leaks",
+    "saturn_benchmark",
+    "write_jsonl",
+    "read_jsonl",
+    "write_rows",
+    "row_problem",
+    "FORMATS",
+]
 
 FORMATS = ("jsonl", "hf", "verl")
 _EXTRA = ("env", "level", "split")
