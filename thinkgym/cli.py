@@ -42,6 +42,36 @@ def _json_dict(text: str) -> dict[str, Any]:
     return value
 
 
+def _discriminator(spec: str) -> Any:
+    from thinkgym.agents.sql_rerank import HFDiscriminator, OracleDiscriminator
+
+    if spec == "oracle":
+        return OracleDiscriminator()
+    if spec.startswith("hf:"):
+        from thinkgym.agents.models import load_model
+
+        return HFDiscriminator(*load_model(spec[3:]))
+    raise ValueError(f"--rerank must be oracle or hf:PATH, got {spec!r}")
+
+
+def cmd_rerank(args: argparse.Namespace, policy: Any) -> int:
+    """Generator-discriminator reranking (text-to-SQL): n samples per problem, the discriminator's
+    top pick's execution accuracy against the first sample's, the mean and best-of-n."""
+    from thinkgym.agents.policies import make_policy
+    from thinkgym.agents.sql_rerank import rerank_eval
+    from thinkgym.experiments.sweep import markdown_table, write_results
+
+    rows = []
+    for env_id in args.env:
+        for row in rerank_eval(env_id, args.levels, make_policy(policy, seed=args.seed), _discriminator(args.rerank),
+                               n=args.samples or 8, episodes=args.episodes, seed=args.seed):  # fmt: skip
+            rows.append({"env": env_id, **row})
+    paths = write_results(rows, args.out)
+    print(markdown_table(rows))
+    print(f"\nwrote {paths['csv']}, {paths['json']}, {paths['md']}")
+    return 0
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from thinkgym.agents.policies import make_policy
     from thinkgym.experiments.plots import plot_sweep
@@ -52,6 +82,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.policy.startswith("openai:"):
         options["concurrency"] = args.concurrency
     policy = make_policy(args.policy, seed=args.seed, **options) if options else args.policy
+    if args.rerank:
+        return cmd_rerank(args, policy)
     rows, plots = [], []
     for env_id in args.env:
         env_rows = sweep(
@@ -200,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=int, default=None, help="model policies: new tokens per response")
     p.add_argument("--temperature", type=float, default=None, help="model policies: sampling temperature")
     p.add_argument("--concurrency", type=int, default=8, help="openai policy: requests in flight (default 8)")
+    p.add_argument("--rerank", default=None, metavar="DISC",
+                   help="text-to-SQL reranking mode: sample --samples (default 8) candidates, pick by the "
+                   "discriminator DISC (oracle or hf:PATH), report execution accuracy")  # fmt: skip
     p.add_argument("-k", type=int, default=1, help="report pass@1..pass@k (default 1)")
     p.add_argument("--samples", type=int, default=None, help="samples per problem (default k)")
     p.add_argument("--episodes", type=int, default=100, help="problems per level (default 100)")

@@ -42,7 +42,8 @@ def _problem(info: dict[str, Any]) -> dict[str, Any]:
 
 class OraclePolicy(Policy):
     """Answers correctly: SAT instances are solved with a pysat solver (``solver``, MiniSat 2.2 by
-    default); other families answer the reference answer. The response is ``\\boxed{answer}``."""
+    default); other families answer the reference answer, as ``\\boxed{answer}`` (text-to-SQL: the
+    gold query in a ``sql`` block)."""
 
     name = "oracle"
 
@@ -57,6 +58,8 @@ class OraclePolicy(Policy):
             if answer is None:  # cannot happen for planted instances; say so rather than guess
                 return "The formula is unsatisfiable."
             return f"\\boxed{{{answer}}}"
+        if problem["family"] == "text2sql":
+            return f"```sql\n{problem['answer']}\n```"
         return f"\\boxed{{{problem['answer']}}}"
 
 

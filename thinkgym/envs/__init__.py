@@ -2,6 +2,7 @@
 
 from thinkgym.envs.base import DEFAULT_REWARDS, ReasoningEnv
 from thinkgym.envs.sat import SaturnSATEnv
+from thinkgym.envs.sql import Text2SQLDiscriminateEnv, Text2SQLEnv
 from thinkgym.envs.thinking import ThinkingMode
 
-__all__ = ["DEFAULT_REWARDS", "ReasoningEnv", "SaturnSATEnv", "ThinkingMode"]
+__all__ = ["DEFAULT_REWARDS", "ReasoningEnv", "SaturnSATEnv", "Text2SQLDiscriminateEnv", "Text2SQLEnv", "ThinkingMode"]

@@ -16,6 +16,14 @@ ENVS: dict[str, tuple[str, str]] = {
         "thinkgym.envs.sat:SaturnSATEnv",
         "SATURN's SAT curriculum: find a satisfying assignment of a planted (n,k,l) CNF, 18 levels",
     ),
+    "Text2SQL-v0": (
+        "thinkgym.envs.sql:Text2SQLEnv",
+        "Text-to-SQL over generated SQLite databases (1-4 tables), scored by execution accuracy, 8 levels",
+    ),
+    "Text2SQL-Discriminate-v0": (
+        "thinkgym.envs.sql:Text2SQLDiscriminateEnv",
+        'Judge whether a candidate SQL query answers the question (JSON {"correct": ...}), labels by execution',
+    ),
 }
 
 
