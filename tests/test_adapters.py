@@ -11,8 +11,12 @@ datasets = pytest.importorskip("datasets")
 
 
 def test_hf_export_feeds_the_trl_reward_function(tmp_path):
-    assert main(["export", "--levels", "1,3", "--count", "4", "--test-count", "2", "--format", "hf",
-                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    assert (
+        main(
+            ["export", "--levels", "1,3", "--count", "4", "--test-count", "2", "--format", "hf", "--out", str(tmp_path)]
+        )
+        == 0
+    )
     train = datasets.load_from_disk(str(tmp_path / "train"))
     test = datasets.load_from_disk(str(tmp_path / "test"))
     assert train.num_rows == 8 and test.num_rows == 4
@@ -82,9 +86,17 @@ def test_trl_reward_function_inside_the_installed_grpo_trainer(tmp_path):
     reward.__name__ = "sat"
     model, tokenizer = load_model("tiny")
     config = trl.GRPOConfig(
-        output_dir=str(tmp_path), max_steps=1, per_device_train_batch_size=4, num_generations=4,
-        max_completion_length=8, report_to="none", use_cpu=True, logging_steps=1, save_strategy="no", bf16=False,
-    )  # fmt: skip
+        output_dir=str(tmp_path),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=8,
+        report_to="none",
+        use_cpu=True,
+        logging_steps=1,
+        save_strategy="no",
+        bf16=False,
+    )
     trainer = trl.GRPOTrainer(
         model=model, reward_funcs=reward, args=config, train_dataset=data, processing_class=tokenizer
     )

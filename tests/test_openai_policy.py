@@ -63,10 +63,13 @@ class Server:
                     self._send(outer.status, {"error": "busy"}, [("Retry-After", "0")])
                     return
                 text = _answer(body["messages"][-1]["content"])
-                self._send(200, {
-                    "choices": [{"message": {"role": "assistant", "content": text}}],
-                    "usage": {"prompt_tokens": 100, "completion_tokens": len(text)},
-                })  # fmt: skip
+                self._send(
+                    200,
+                    {
+                        "choices": [{"message": {"role": "assistant", "content": text}}],
+                        "usage": {"prompt_tokens": 100, "completion_tokens": len(text)},
+                    },
+                )
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"

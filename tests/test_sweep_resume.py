@@ -29,8 +29,16 @@ class CountingPolicy(Policy):
 def test_killed_sweep_resumes_without_recomputing(tmp_path):
     journal = tmp_path / "samples.jsonl"
     with pytest.raises(KeyboardInterrupt):
-        sweep("Saturn-SAT-v0", [1, 2], CountingPolicy(fail_after=30), k=2, episodes=20, progress=False,
-              journal=journal, batch_size=8)  # fmt: skip
+        sweep(
+            "Saturn-SAT-v0",
+            [1, 2],
+            CountingPolicy(fail_after=30),
+            k=2,
+            episodes=20,
+            progress=False,
+            journal=journal,
+            batch_size=8,
+        )
     done = len(journal.read_text().splitlines()) - 1
     assert 0 < done < 80
     resumed = CountingPolicy()
@@ -66,10 +74,26 @@ def test_pass_at_k_columns_and_length_percentiles():
 
 def test_cli_sweeps_several_envs(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "thinkgym.cli", "sweep", "--env", "Saturn-SAT-v0,Saturn-SAT-v0", "--levels", "1",
-         "--policy", "oracle", "--episodes", "3", "--out", str(tmp_path), "--quiet"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "thinkgym.cli",
+            "sweep",
+            "--env",
+            "Saturn-SAT-v0,Saturn-SAT-v0",
+            "--levels",
+            "1",
+            "--policy",
+            "oracle",
+            "--episodes",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
     # the same env twice is still two sweeps in one run; both read the shared journal
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "pass_at_k_Saturn-SAT-v0.png").exists()

@@ -63,8 +63,15 @@ def cmd_rerank(args: argparse.Namespace, policy: Any) -> int:
 
     rows = []
     for env_id in args.env:
-        for row in rerank_eval(env_id, args.levels, make_policy(policy, seed=args.seed), _discriminator(args.rerank),
-                               n=args.samples or 8, episodes=args.episodes, seed=args.seed):  # fmt: skip
+        for row in rerank_eval(
+            env_id,
+            args.levels,
+            make_policy(policy, seed=args.seed),
+            _discriminator(args.rerank),
+            n=args.samples or 8,
+            episodes=args.episodes,
+            seed=args.seed,
+        ):
             rows.append({"env": env_id, **row})
     paths = write_results(rows, args.out)
     print(markdown_table(rows))
@@ -87,9 +94,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     rows, plots = [], []
     for env_id in args.env:
         env_rows = sweep(
-            env_id, args.levels, policy, k=args.k, samples=args.samples, episodes=args.episodes, seed=args.seed,
-            env_kwargs=args.env_kwargs, progress=not args.quiet, journal=out / "samples.jsonl",
-        )  # fmt: skip
+            env_id,
+            args.levels,
+            policy,
+            k=args.k,
+            samples=args.samples,
+            episodes=args.episodes,
+            seed=args.seed,
+            env_kwargs=args.env_kwargs,
+            progress=not args.quiet,
+            journal=out / "samples.jsonl",
+        )
         name = "pass_at_k.png" if len(args.env) == 1 else f"pass_at_k_{env_id}.png"
         plots.append(plot_sweep({args.policy: env_rows}, out / name, title=f"{env_id}, policy {args.policy}"))
         rows.extend(env_rows)
@@ -114,9 +129,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         counts = {lv: args.count for lv in args.levels}
         train = export_problems(args.env, counts, seed=args.seed, env_kwargs=args.env_kwargs)
         test = export_problems(
-            args.env, {lv: args.test_count for lv in args.levels}, seed=args.seed + 10_000_000, split="test",
-            exclude_ids=(r["id"] for r in train), env_kwargs=args.env_kwargs,
-        )  # fmt: skip
+            args.env,
+            {lv: args.test_count for lv in args.levels},
+            seed=args.seed + 10_000_000,
+            split="test",
+            exclude_ids=(r["id"] for r in train),
+            env_kwargs=args.env_kwargs,
+        )
         splits = {"train": train, "test": test}
     else:
         rows = export_problems(
@@ -232,9 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=int, default=None, help="model policies: new tokens per response")
     p.add_argument("--temperature", type=float, default=None, help="model policies: sampling temperature")
     p.add_argument("--concurrency", type=int, default=8, help="openai policy: requests in flight (default 8)")
-    p.add_argument("--rerank", default=None, metavar="DISC",
-                   help="text-to-SQL reranking mode: sample --samples (default 8) candidates, pick by the "
-                   "discriminator DISC (oracle or hf:PATH), report execution accuracy")  # fmt: skip
+    p.add_argument(
+        "--rerank",
+        default=None,
+        metavar="DISC",
+        help="text-to-SQL reranking mode: sample --samples (default 8) candidates, pick by the "
+        "discriminator DISC (oracle or hf:PATH), report execution accuracy",
+    )
     p.add_argument("-k", type=int, default=1, help="report pass@1..pass@k (default 1)")
     p.add_argument("--samples", type=int, default=None, help="samples per problem (default k)")
     p.add_argument("--episodes", type=int, default=100, help="problems per level (default 100)")

@@ -42,13 +42,20 @@ def build_tiny_tokenizer() -> Any:
 
 
 def build_tiny_model(
-    vocab_size: int, *, seed: int = 0, hidden_size: int = 64, num_layers: int = 2, max_positions: int = 32768
+    vocab_size: int,
+    *,
+    seed: int = 0,
+    hidden_size: int = 64,
+    num_layers: int = 2,
+    max_positions: int = 32768,
+    **overrides: Any,
 ) -> Any:
-    """A Qwen2-style causal LM with random weights (about 0.1M parameters at the defaults)."""
+    """A Qwen2-style causal LM with random weights (about 0.1M parameters at the defaults).
+    ``overrides`` set other ``Qwen2Config`` fields (e.g. ``initializer_range``)."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    config = Qwen2Config(
+    settings = dict(
         vocab_size=vocab_size,
         hidden_size=hidden_size,
         intermediate_size=hidden_size * 2,
@@ -58,6 +65,7 @@ def build_tiny_model(
         max_position_embeddings=max_positions,
         tie_word_embeddings=True,
     )
+    config = Qwen2Config(**{**settings, **overrides})
     torch.manual_seed(seed)
     return Qwen2ForCausalLM(config)
 

@@ -161,10 +161,18 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path, fmt: str = "jsonl")
         raise ValueError(f"--format {fmt} needs the datasets package: pip install datasets") from None
     if fmt == "hf":
         table = [
-            {"id": r["id"], "env": r["env"], "level": r["level"], "split": r["split"], "prompt": r["prompt"],
-             "answer": r["answer"], "difficulty": r["difficulty"], "problem": _problem_json(r)}
+            {
+                "id": r["id"],
+                "env": r["env"],
+                "level": r["level"],
+                "split": r["split"],
+                "prompt": r["prompt"],
+                "answer": r["answer"],
+                "difficulty": r["difficulty"],
+                "problem": _problem_json(r),
+            }
             for r in rows
-        ]  # fmt: skip
+        ]
         datasets.Dataset.from_list(table).save_to_disk(str(path))
         return len(table)
     table = [

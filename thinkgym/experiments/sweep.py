@@ -65,7 +65,7 @@ class _Journal:
 
 def sweep(
     env_id: str,
-    levels: Sequence[int],
+    levels: Sequence[int | None],
     policy: str | Policy,
     *,
     k: int = 1,
@@ -109,7 +109,8 @@ def sweep(
             batch = todo[start : start + batch_size]
             prompts, infos = [], []
             for level, episode, _ in batch:
-                obs, info = env.reset(seed=seed + episode, options={"level": level})
+                options = None if level is None else {"level": level}  # None: the env's own parameters
+                obs, info = env.reset(seed=seed + episode, options=options)
                 prompts.append(obs)
                 infos.append(info)
             responses = policy_obj.act_batch(prompts, infos)
@@ -118,13 +119,23 @@ def sweep(
                 env.reset(options={"problem": info["problem"]})
                 _, reward, _, _, step_info = env.step(response)
                 verdict = step_info["verdict"]
-                book.add({
-                    "env": env_id, "level": level, "episode": episode, "sample": s,
-                    "problem_id": info["problem"]["id"], "difficulty": info["problem"]["difficulty"],
-                    "params": info["problem"]["params"], "correct": bool(verdict["correct"]),
-                    "format_ok": bool(verdict["format_ok"]), "reason": verdict["reason"], "reward": float(reward),
-                    "chars": len(response), "tokens": use.get("completion_tokens"),
-                })  # fmt: skip
+                book.add(
+                    {
+                        "env": env_id,
+                        "level": level,
+                        "episode": episode,
+                        "sample": s,
+                        "problem_id": info["problem"]["id"],
+                        "difficulty": info["problem"]["difficulty"],
+                        "params": info["problem"]["params"],
+                        "correct": bool(verdict["correct"]),
+                        "format_ok": bool(verdict["format_ok"]),
+                        "reason": verdict["reason"],
+                        "reward": float(reward),
+                        "chars": len(response),
+                        "tokens": use.get("completion_tokens"),
+                    }
+                )
             bar.update(len(batch))
     finally:
         bar.close()

@@ -1,0 +1,136 @@
+"""R2R routing with two tiny offline models of different sizes (random weights, then a short
+supervised warm start so that their answers are sometimes right and sometimes differ)."""
+
+import math
+
+import gymnasium
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import thinkgym  # noqa: E402,F401
+from thinkgym.agents.models import build_tiny_model, build_tiny_tokenizer  # noqa: E402
+from thinkgym.agents.r2r import (  # noqa: E402
+    RoutedPolicy,
+    Router,
+    choose_threshold,
+    label_divergences,
+    routing_sweep,
+    train_router,
+)
+
+ENV_KWARGS = {"n": 1, "k": 3, "l": 2, "prompt_template": "{instance}\n"}
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return build_tiny_tokenizer()
+
+
+def _greedy(model, tok, prompt, n):
+    text = tok.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True)
+    ids = tok.encode(text, add_special_tokens=False)
+    out = model.generate(
+        torch.tensor([ids]),
+        max_new_tokens=n,
+        do_sample=False,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
+    return out[0, len(ids) :].tolist()
+
+
+def test_routing_all_or_nothing_reproduces_each_model(tok):
+    small = build_tiny_model(len(tok), seed=1, hidden_size=32, num_layers=1, initializer_range=0.5)
+    large = build_tiny_model(len(tok), seed=2, hidden_size=96, num_layers=3, initializer_range=0.5)
+    router = Router(small.get_input_embeddings().weight.detach(), top_k=16, width=32)
+    prompt = "Find x: \\boxed{}"
+    want_large, want_small = _greedy(large, tok, prompt, 40), _greedy(small, tok, prompt, 40)
+    assert want_large != want_small, "the two models must disagree for this test to mean anything"
+    always = RoutedPolicy(small, large, tok, router, threshold=0.0, max_tokens=40)
+    never = RoutedPolicy(small, large, tok, router, threshold=1.01, max_tokens=40)
+    ids = always.prompt_ids(prompt)
+    got_large, routed_all = always.generate_ids(ids)
+    got_small, routed_none = never.generate_ids(ids)
+    assert got_large == want_large and all(routed_all)
+    assert got_small == want_small and not any(routed_none)
+    mixed = RoutedPolicy(small, large, tok, router, threshold=0.5, max_tokens=40)
+    mixed.act(prompt, {})
+    stats = mixed.stats
+    assert stats.tokens == 40 and stats.large_params > 10 * stats.small_params
+    assert stats.activated_params_per_token == pytest.approx(
+        stats.small_params + stats.routed_fraction * stats.large_params
+    )
+    with pytest.raises(ValueError, match="share a vocabulary"):
+        RoutedPolicy(small, build_tiny_model(100), tok, router)
+
+
+def _warm_start(model, tok, env, steps, seed):
+    """Supervised steps on '\\boxed{planted answer}' so the model answers in the right format."""
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        pairs = []
+        for s in torch.randint(0, 10**6, (8,), generator=gen).tolist():
+            prompt, info = env.reset(seed=s)
+            text = tok.apply_chat_template(
+                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+            )
+            answer = tok.encode("\\boxed{" + info["problem"]["answer"] + "}", add_special_tokens=False)
+            pairs.append((tok.encode(text, add_special_tokens=False), answer + [tok.eos_token_id]))
+        width = max(len(a) + len(b) for a, b in pairs)
+        ids = torch.full((len(pairs), width), tok.pad_token_id)
+        labels = torch.full((len(pairs), width), -100)
+        for j, (a, b) in enumerate(pairs):
+            ids[j, : len(a) + len(b)] = torch.tensor(a + b)
+            labels[j, len(a) : len(a) + len(b)] = torch.tensor(b)
+        loss = model(ids, labels=labels).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def test_labels_router_training_and_routing_sweep_end_to_end(tok):
+    env = gymnasium.make("Saturn-SAT-v0", **ENV_KWARGS)
+    small = _warm_start(build_tiny_model(len(tok), seed=3, hidden_size=32, num_layers=1), tok, env, 40, 0)
+    large = _warm_start(build_tiny_model(len(tok), seed=4, hidden_size=64, num_layers=2), tok, env, 120, 1)
+
+    examples = label_divergences(env, small, large, tok, range(60), max_tokens=12)
+    assert examples and all(e.hidden.shape == (32,) and e.logits.shape == (len(tok),) for e in examples)
+    assert all(e.token == int(e.logits.argmax()) for e in examples), "the small model's greedy token"
+    positives = sum(e.divergent for e in examples)
+    assert 0 < positives < len(examples), f"need both label classes, got {positives}/{len(examples)}"
+
+    router = Router(small.get_input_embeddings().weight.detach(), top_k=16, width=32)
+    report = train_router(router, examples, epochs=15, recall_factor=1.0)
+    assert math.isfinite(report["loss"]) and report["positives"] == positives
+    assert report["recall"] >= 0.5, "class weighting keeps the divergent tokens' recall up"
+    threshold = choose_threshold(router, examples, 0.25)
+    probs = [router.probability(e.hidden, e.token, e.logits) for e in examples]
+    routed = sum(p >= threshold for p in probs) / len(probs)
+    assert routed == pytest.approx(0.25, abs=0.1)
+
+    # level None: the env's own parameters (n=1, k=3, l=2) rather than a named level
+    rows = routing_sweep(
+        "Saturn-SAT-v0",
+        [None],
+        small,
+        large,
+        tok,
+        router,
+        [threshold],
+        episodes=20,
+        max_tokens=12,
+        env_kwargs=ENV_KWARGS,
+    )
+    by = {r["setting"]: r for r in rows}
+    assert by["small"]["routed_fraction"] == 0.0 and by["large"]["routed_fraction"] == 1.0
+    r2r = by[f"r2r@{threshold:g}"]
+    assert 0.0 < r2r["routed_fraction"] < 1.0
+    assert (
+        by["small"]["activated_params_per_token"]
+        < r2r["activated_params_per_token"]
+        < by["large"]["activated_params_per_token"]
+    )
+    assert all(0.0 <= r["pass@1"] <= 1.0 for r in rows)
