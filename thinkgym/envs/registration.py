@@ -16,6 +16,10 @@ ENVS: dict[str, tuple[str, str]] = {
         "thinkgym.envs.sat:SaturnSATEnv",
         "SATURN's SAT curriculum: find a satisfying assignment of a planted (n,k,l) CNF, 18 levels",
     ),
+    "CodeInterpreter-SAT-v0": (
+        "thinkgym.envs.code_interpreter:make_sat_env",
+        "Saturn-SAT-v0 with CoRT-style Python tool calls in a local sandbox (multi-turn, 15 calls)",
+    ),
     "Text2SQL-v0": (
         "thinkgym.envs.sql:Text2SQLEnv",
         "Text-to-SQL over generated SQLite databases (1-4 tables), scored by execution accuracy, 8 levels",

@@ -1,0 +1,115 @@
+"""A seccomp-bpf denylist, built with the system's libseccomp (``libseccomp.so.2``) over ctypes.
+
+The filter returns ``EPERM`` for the system calls a sandboxed Python program has no business
+making: new namespaces and mounts, tracing other processes, loading kernel code, keyrings, BPF,
+io_uring, userfaultfd and the like, and every socket that is not ``AF_UNIX`` (the network
+namespace already has no interfaces; this stops a program from even opening one). Calls from a
+foreign architecture (32-bit ``int 0x80``) kill the process, libseccomp's default. Filters are
+inherited by every child and can never be removed.
+
+:func:`load_library` runs in the zygote before any file system view is narrowed (``dlopen``
+needs the file); :func:`install` runs in the worker after ``PR_SET_NO_NEW_PRIVS``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import socket
+
+__all__ = ["DENIED_SYSCALLS", "install", "load_library"]
+
+DENIED_SYSCALLS = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "move_mount", "open_tree",
+    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "keyctl", "add_key", "request_key",
+    "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
+    "swapon", "swapoff", "acct", "quotactl", "syslog", "iopl", "ioperm", "vhangup",
+    "open_by_handle_at", "name_to_handle_at", "fanotify_init",
+    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "personality",
+)  # fmt: skip
+_NAMESPACE_CLONE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
+
+_SCMP_ACT_ALLOW = 0x7FFF0000
+_SCMP_CMP_NE = 1
+_SCMP_CMP_MASKED_EQ = 7
+
+
+def _act_errno(code: int) -> int:
+    return 0x00050000 | (code & 0xFFFF)
+
+
+class _ArgCmp(ctypes.Structure):
+    _fields_ = [
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    ]
+
+
+_lib: ctypes.CDLL | None = None
+
+
+def load_library() -> str | None:
+    """Loads libseccomp; returns ``None`` on success or why it is unavailable."""
+    global _lib
+    name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
+    try:
+        lib = ctypes.CDLL(name, use_errno=True)
+    except OSError as exc:
+        return f"libseccomp not found ({exc})"
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_rule_add_array.argtypes = [
+        ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint, ctypes.POINTER(_ArgCmp)
+    ]  # fmt: skip
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_release.argtypes = [ctypes.c_void_p]
+    _lib = lib
+    return None
+
+
+def install() -> str:
+    """Installs the filter on the calling thread (and so every later child); returns a summary.
+    Raises ``OSError`` if libseccomp is not loaded or refuses a rule."""
+    lib = _lib
+    if lib is None:
+        raise OSError(errno.ENOSYS, "libseccomp is not loaded")
+    ctx = lib.seccomp_init(_SCMP_ACT_ALLOW)
+    if not ctx:
+        raise OSError(errno.ENOMEM, "seccomp_init failed")
+    deny = _act_errno(errno.EPERM)
+
+    def rule(name: str, *conditions: tuple[int, int, int, int]) -> bool:
+        number = lib.seccomp_syscall_resolve_name(name.encode())
+        if number < 0:  # not a system call on this architecture
+            return False
+        args = (_ArgCmp * max(1, len(conditions)))(*conditions)
+        ret = lib.seccomp_rule_add_array(ctx, deny, number, len(conditions), args)
+        if ret < 0:
+            raise OSError(-ret, f"seccomp_rule_add({name}) failed")
+        return True
+
+    try:
+        denied = sum(rule(name) for name in DENIED_SYSCALLS)
+        rule("socket", (0, _SCMP_CMP_NE, socket.AF_UNIX, 0))
+        for flag in _NAMESPACE_CLONE_FLAGS:
+            rule("clone", (0, _SCMP_CMP_MASKED_EQ, flag, flag))
+        # clone3 passes its flags in memory, out of a filter's reach: refuse it with ENOSYS so
+        # libc falls back to clone, whose flags are checked above.
+        number = lib.seccomp_syscall_resolve_name(b"clone3")
+        if number >= 0:
+            ret = lib.seccomp_rule_add_array(ctx, _act_errno(errno.ENOSYS), number, 0, None)
+            if ret < 0:
+                raise OSError(-ret, "seccomp_rule_add(clone3) failed")
+        ret = lib.seccomp_load(ctx)
+        if ret < 0:
+            raise OSError(-ret, "seccomp_load failed")
+    finally:
+        lib.seccomp_release(ctx)
+    return f"denylist of {denied} system calls, non-AF_UNIX sockets and namespace flags of clone (EPERM)"
