@@ -107,3 +107,71 @@ def test_trl_reward_function_inside_the_installed_grpo_trainer(tmp_path):
     expected = [scorer([""], [c], problem=[p])[0] for c, p in zip(completions, problems, strict=True)]
     logged = [h for h in trainer.state.log_history if "rewards/sat/mean" in h][0]
     assert float(logged["rewards/sat/mean"]) == pytest.approx(sum(expected) / 4)
+
+
+def test_tool_environment_follows_trls_protocol():
+    import json
+
+    from thinkgym.agents.trl_env import tool_environment_factory
+
+    env = tool_environment_factory("Saturn-SAT-v0", level=4)()
+    _, info = gymnasium.make("Saturn-SAT-v0", level=4).reset(seed=11)
+    assert env.reset(prompt="...", problem=json.dumps(info["problem"])) is None
+    assert env.get_reward() == -1.0, "nothing submitted: the env's format-error reward"
+    assert env.run_python("x = 6 * 7\nprint(x)") == "42"
+    assert env.run_python("print(x + 1)") == "43", "variables persist across tool calls"
+    assert "ZeroDivisionError" in env.run_python("1/0")
+    answer = info["problem"]["answer"]
+    assert env.submit_answer("2" * len(answer)).startswith("not correct (bad_char)")
+    assert env.get_reward() == 0.0
+    assert env.submit_answer(answer) == "accepted: correct" and env.get_reward() == 1.0
+    with pytest.raises(ValueError, match="problem"):
+        env.reset(prompt="no problem column")
+
+
+def test_tool_environment_inside_the_installed_grpo_trainer(tmp_path):
+    """TRL probes the class (reset, tools from the public methods, get_reward as a reward source)
+    and runs a step with it; the tiny model needs a tool-capable chat template for that."""
+    trl = pytest.importorskip("trl")
+    import json
+
+    from trl.chat_template_utils import add_response_schema, qwen3_chat_template
+
+    from thinkgym.agents.models import load_model
+    from thinkgym.agents.trl_env import tool_environment_factory
+    from thinkgym.experiments.export import export_problems, row_problem
+
+    rows = export_problems("Saturn-SAT-v0", {1: 4})
+    data = datasets.Dataset.from_list(
+        [
+            {"prompt": [{"role": "user", "content": r["prompt"][-80:]}], "problem": json.dumps(row_problem(r))}
+            for r in rows
+        ]
+    )
+    model, tokenizer = load_model("tiny")
+    tokenizer.chat_template = qwen3_chat_template
+    add_response_schema(tokenizer)
+    config = trl.GRPOConfig(
+        output_dir=str(tmp_path),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=12,
+        report_to="none",
+        use_cpu=True,
+        logging_steps=1,
+        save_strategy="no",
+        bf16=False,
+    )
+    trainer = trl.GRPOTrainer(
+        model=model,
+        args=config,
+        train_dataset=data,
+        processing_class=tokenizer,
+        environment_factory=tool_environment_factory("Saturn-SAT-v0"),
+    )
+    assert {t.__name__ for t in trainer.tools} == {"run_python", "submit_answer"}
+    trainer.train()
+    logged = [h for h in trainer.state.log_history if "rewards/ThinkgymToolEnv/mean" in h][0]
+    # the random-weight model submits nothing, so every rollout gets the format-error reward
+    assert logged["rewards/ThinkgymToolEnv/mean"] == -1.0
