@@ -2,8 +2,18 @@
 
 from thinkgym.envs.base import DEFAULT_REWARDS, ReasoningEnv
 from thinkgym.envs.code_interpreter import CodeInterpreter
+from thinkgym.envs.markovian import MarkovianThinking
 from thinkgym.envs.sat import SaturnSATEnv
 from thinkgym.envs.sql import Text2SQLDiscriminateEnv, Text2SQLEnv
 from thinkgym.envs.thinking import ThinkingMode
 
-__all__ = ["CodeInterpreter", "DEFAULT_REWARDS", "ReasoningEnv", "SaturnSATEnv", "Text2SQLDiscriminateEnv", "Text2SQLEnv", "ThinkingMode"]
+__all__ = [
+    "CodeInterpreter",
+    "DEFAULT_REWARDS",
+    "MarkovianThinking",
+    "ReasoningEnv",
+    "SaturnSATEnv",
+    "Text2SQLDiscriminateEnv",
+    "Text2SQLEnv",
+    "ThinkingMode",
+]

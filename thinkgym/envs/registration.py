@@ -20,6 +20,10 @@ ENVS: dict[str, tuple[str, str]] = {
         "thinkgym.envs.code_interpreter:make_sat_env",
         "Saturn-SAT-v0 with CoRT-style Python tool calls in a local sandbox (multi-turn, 15 calls)",
     ),
+    "Markovian-SAT-v0": (
+        "thinkgym.envs.markovian:make_markovian_sat",
+        "Delethink Markovian thinking over Saturn-SAT-v0: 8K-token chunks, 4K carryover, up to 5 chunks",
+    ),
     "Text2SQL-v0": (
         "thinkgym.envs.sql:Text2SQLEnv",
         "Text-to-SQL over generated SQLite databases (1-4 tables), scored by execution accuracy, 8 levels",
