@@ -16,6 +16,26 @@ ENVS: dict[str, tuple[str, str]] = {
         "thinkgym.envs.sat:SaturnSATEnv",
         "SATURN's SAT curriculum: find a satisfying assignment of a planted (n,k,l) CNF, 18 levels",
     ),
+    "Math-RLVR-v0": (
+        "thinkgym.envs.math:MathRLVREnv",
+        "Procedural math with exact answers: 9 families x 5 levels, one family or a weighted mixture",
+    ),
+    "Math-Dataset-v0": (
+        "thinkgym.envs.math:MathDatasetEnv",
+        "Math problems from a JSONL file or a saved HF dataset (bundled sample); repeat_one= for 1-shot RLVR",
+    ),
+    "Math-MaskedStep-v0": (
+        "thinkgym.envs.math:MaskedStepEnv",
+        "MR-RLVR masked step: box the result of the hidden step of a worked solution",
+    ),
+    "Math-StepOrder-v0": (
+        "thinkgym.envs.math:StepOrderEnv",
+        "MR-RLVR step reordering: box the original order of a worked solution's shuffled steps",
+    ),
+    "CodeInterpreter-Math-v0": (
+        "thinkgym.envs.code_interpreter:make_math_env",
+        "Math-RLVR-v0 with CoRT-style Python tool calls in a local sandbox (multi-turn, 15 calls)",
+    ),
     "CodeInterpreter-SAT-v0": (
         "thinkgym.envs.code_interpreter:make_sat_env",
         "Saturn-SAT-v0 with CoRT-style Python tool calls in a local sandbox (multi-turn, 15 calls)",
@@ -23,6 +43,10 @@ ENVS: dict[str, tuple[str, str]] = {
     "Markovian-SAT-v0": (
         "thinkgym.envs.markovian:make_markovian_sat",
         "Delethink Markovian thinking over Saturn-SAT-v0: 8K-token chunks, 4K carryover, up to 5 chunks",
+    ),
+    "Markovian-Math-v0": (
+        "thinkgym.envs.markovian:make_markovian_math",
+        "Delethink Markovian thinking over Math-RLVR-v0: 8K-token chunks, 4K carryover, up to 5 chunks",
     ),
     "Text2SQL-v0": (
         "thinkgym.envs.sql:Text2SQLEnv",

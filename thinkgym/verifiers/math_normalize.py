@@ -1,0 +1,339 @@
+"""String normalisation of math answers, before any parsing.
+
+:func:`normalize` turns the text of one answer (a boxed content or a gold answer) into an
+:class:`Answer`: a canonical LaTeX string plus the markers that normalisation removed (a percent
+sign, a degree sign) and the facts the comparison rules need (is it a bare comma list, is it one
+decimal literal, and with how many places). :func:`choice_letter` and :func:`words` read
+multiple-choice letters and plain-word answers.
+
+Every step is a compiled regular expression without nested quantifiers or a single left-to-right
+scan, so normalisation is linear in the length of the input. The caller caps that length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+__all__ = [
+    "Answer",
+    "choice_letter",
+    "closes_at_end",
+    "nesting_depth",
+    "normalize",
+    "split_items",
+    "split_list",
+    "words",
+]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A normalised answer.
+
+    Attributes:
+        text: canonical LaTeX (single spaces, no wrappers, markers removed).
+        key: ``text`` without the spaces that carry no meaning; equal keys mean equal answers.
+        percent: a percent sign (``\\%``, ``%``, ``percent``) was removed.
+        degrees: a degree sign (``^\\circ``, ``°``, ``degrees``) was removed.
+        bare_list: a top-level comma list without enclosing brackets, e.g. ``1, 2``.
+        decimal_places: the number of decimal places when the whole answer is one signed decimal
+            literal such as ``-3.14`` (``None`` otherwise).
+    """
+
+    text: str
+    key: str
+    percent: bool = False
+    degrees: bool = False
+    bare_list: bool = False
+    decimal_places: int | None = None
+
+
+_UNICODE = {
+    "\u2212": "-",
+    "\u2013": "-",
+    "\u00d7": "\\times ",
+    "\u00f7": "\\div ",
+    "\u00b7": "\\cdot ",
+    "\u22c5": "\\cdot ",
+    "\u03c0": "\\pi ",
+    "\u221e": "\\infty ",
+    "\u221a": "\\sqrt",
+    "\u00b0": "^\\circ",
+    "\u2264": "\\leq ",
+    "\u2265": "\\geq ",
+    "\u2260": "\\neq ",
+    "\u222a": "\\cup ",
+    "\u2229": "\\cap ",
+    "\u2205": "\\emptyset ",
+    "\u00b1": "\\pm ",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+}
+_UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+
+_MAX_WRAPPERS = 8
+_DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
+_WRAPPERS = ("\\boxed", "\\fbox", "\\displaystyle", "\\textstyle")
+_SIZING = re.compile(r"\\(?:left|right)\s*\.|\\(?:left|right|[bB]igg?[lr]?|middle)(?![a-zA-Z])")
+_THOUSANDS_SPACE = re.compile(r"(?<=\d)(?:\\,|\\ |~|\{,\}|\\!|\\;|\\:|,\\!)(?=\d{3}(?!\d))")
+_SPACING = re.compile(r"(?<!\\)\\[,!;:> ]|\\q?quad(?![a-zA-Z])|~")
+_RENAMES = [
+    (re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
+    (re.compile(r"\\[dt]binom(?![a-zA-Z])"), r"\\binom"),
+    (re.compile(r"\\varnothing(?![a-zA-Z])|\\\{\s*\\\}"), r"\\emptyset"),
+    (re.compile(r"\\(?:le|leqslant)(?![a-zA-Z])"), r"\\leq"),
+    (re.compile(r"\\(?:ge|geqslant)(?![a-zA-Z])"), r"\\geq"),
+    (re.compile(r"\\ne(?![a-zA-Z])"), r"\\neq"),
+    (re.compile(r"\\(?:dots|ldots|cdots)(?![a-zA-Z])"), r"\\ldots"),
+]
+# \text-like commands whose content is kept as plain text; a space stands in for the command, so
+# that "5\text{cm}" becomes "5 cm" and the unit rule below sees a separate word.
+_TEXT_CMD = re.compile(
+    r"\\(?:text|textbf|textit|textrm|textnormal|mathrm|mathbf|mathit|mathsf|mbox|boldsymbol|bm)\s*\{([^{}]*)\}"
+)
+_TEXT_TOKEN = re.compile(r"\\(?:text|textrm|mathrm|mathit|mathbf)\s+([a-zA-Z0-9])")
+_DOLLAR = re.compile(r"\\?\$")
+_TRIG_DEGREES = re.compile(
+    r"(\\(?:sin|cos|tan|sec|csc|cot))\s*(\(?)\s*(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|\\degree)\s*(\)?)"
+)
+_DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])")
+_PERCENT = re.compile(r"\\?%")
+_AND_OR = re.compile(r"\s+(?:and|or)\s+")
+
+_UNIT_WORDS = (
+    "units?|sq(?:uare)? units?|cubic units?|cm|mm|km|meters?|metres?|inch(?:es)?|in|ft|feet|foot|yards?|yd|"
+    "miles?|mi|mph|kph|km/h|m/s|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|yrs?|"
+    "grams?|kg|mg|pounds?|lbs?|ounces?|oz|liters?|litres?|ml|mL|gallons?|gal|dollars?|cents?|euros?|"
+    "radians?|rad|ways|people|persons?|students?|times|points?|steps?|numbers?|integers?|digits?|"
+    "square feet|square inches|square meters|cubic feet|cubic inches|cubic meters"
+)
+# A trailing unit: a listed word (optionally squared/cubed) after a number, ")" or "}"; a single
+# letter unit (m, s, g, L) only when a space separates it, so "2m" stays the product 2*m.
+_UNIT = re.compile(rf"(?<=[\d)}}.])\s*(?:(?:{_UNIT_WORDS})|\s(?:m|s|g|L|l))(?:\^\{{?[23]\}}?)?\.?$")
+_DEGREE_WORD = re.compile(r"(?<=[\d)}.])\s*(?:degrees?|deg)\.?$")
+_PERCENT_WORD = re.compile(r"(?<=[\d)}.])\s*(?:percent(?:age)?|pct)\.?$")
+
+_FRAC_DIGITS = re.compile(r"\\frac\s*(\d)\s*(\d)")
+_FRAC_DIGIT_BRACE = re.compile(r"\\frac\s*(\d)\s*(?=\{)")
+_FRAC_BRACE_DIGIT = re.compile(r"\\frac\s*(\{[^{}]*\})\s*(\d)")
+_SQRT_TOKEN = re.compile(r"\\sqrt\s*([0-9a-zA-Z])")
+_MIXED = re.compile(r"^(-?)\s*(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
+_THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d])")
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\{(\d+)\}")
+_DECIMAL = re.compile(r"^[-+]?(?:\d+\.\d*|\.\d+|\d+)$")
+_SPACES = re.compile(r"\s+")
+_KEY_SPACES = re.compile(r"(?<![a-zA-Z])\s|\s(?![a-zA-Z])")
+
+
+def _strip_wrappers(s: str) -> str:
+    """Removes math delimiters and ``\\boxed{...}`` wrapping the whole string, a few layers deep."""
+    for _ in range(_MAX_WRAPPERS):
+        s = s.strip()
+        before = s
+        for left, right in _DELIMITERS:
+            if len(s) >= len(left) + len(right) and s.startswith(left) and s.endswith(right):
+                s = s[len(left) : len(s) - len(right)]
+                break
+        for cmd in _WRAPPERS:
+            if s.startswith(cmd):
+                rest = s[len(cmd) :].lstrip()
+                if cmd in ("\\displaystyle", "\\textstyle"):
+                    s = rest
+                elif rest.startswith("{") and _group_end(rest, 0) == len(rest) - 1:
+                    s = rest[1:-1]
+                break
+        if s.endswith(".") and not s.endswith("\\."):
+            s = s[:-1]
+        if s == before:
+            break
+    return s
+
+
+def _group_end(s: str, start: int) -> int:
+    """Index of the bracket closing the one at ``start`` (escaped braces count as brackets of
+    their own kind), or -1."""
+    depth = 0
+    for i in range(start, len(s)):
+        c = s[i]
+        if c == "{" and s[i - 1 : i] != "\\":
+            depth += 1
+        elif c == "}" and s[i - 1 : i] != "\\":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def nesting_depth(s: str) -> int:
+    """The deepest nesting of ``{}``, ``()`` and ``[]`` in ``s`` (one linear scan)."""
+    depth = best = 0
+    for c in s:
+        if c in "{([":
+            depth += 1
+            best = max(best, depth)
+        elif c in "})]":
+            depth -= 1
+    return best
+
+
+def split_list(s: str) -> tuple[str, list[str]] | None:
+    """The brackets and top-level items of a list answer, or ``None`` for anything else: ``("",
+    items)`` for a bare list ``a, b``; ``("\\{\\}", items)`` for a set ``\\{...\\}``; the two bracket
+    characters (``"()"``, ``"[)"``, ...) for a bracketed list of at least two items."""
+    items = split_items(s)
+    if len(items) > 1:
+        return "", items
+    if s.startswith("\\{") and s.endswith("\\}") and closes_at_end(s, 1):
+        return "\\{\\}", split_items(s[2:-2])
+    if len(s) > 1 and s[0] in "([" and s[-1] in ")]" and closes_at_end(s, 0):
+        inner = split_items(s[1:-1])
+        if len(inner) > 1:
+            return s[0] + s[-1], inner
+    return None
+
+
+def split_items(s: str) -> list[str]:
+    """``s`` split at the commas outside any bracket."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(s):
+        if c in "{([":
+            depth += 1
+        elif c in "})]":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(s[start:i])
+            start = i + 1
+    parts.append(s[start:])
+    return parts
+
+
+def closes_at_end(s: str, open_index: int) -> bool:
+    """True when the bracket at ``open_index`` is closed by the last character of ``s`` (any
+    closing bracket closes any opening one, as in the interval ``[a, b)``)."""
+    depth = 0
+    for i in range(open_index, len(s)):
+        if s[i] in "{([":
+            depth += 1
+        elif s[i] in "})]":
+            depth -= 1
+            if depth == 0:
+                return i == len(s) - 1
+    return False
+
+
+def _repeating_decimal(m: re.Match[str]) -> str:
+    whole, fixed, cycle = m.group(1) or "0", m.group(2), m.group(3)
+    value = Fraction(int(whole)) + Fraction(int(fixed or "0"), 10 ** len(fixed))
+    value += Fraction(int(cycle), (10 ** len(cycle) - 1) * 10 ** len(fixed))
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _trig_degrees(m: re.Match[str]) -> str:
+    """``\\tan 60^\\circ`` -> ``\\tan(\\frac{60\\pi}{180})``."""
+    func, opening, number, closing = m.groups()
+    if bool(opening) != bool(closing):
+        return m.group()
+    return f"{func}(\\frac{{{number}\\pi}}{{180}})"
+
+
+def _remove_markers(s: str) -> tuple[str, bool, bool]:
+    """Removes units, degree and percent markers; returns (text, percent, degrees)."""
+    s = _TRIG_DEGREES.sub(_trig_degrees, s)
+    s, n_deg = _DEGREE.subn("", s)
+    s, n_pct = _PERCENT.subn("", s)
+    percent, degrees = n_pct > 0, n_deg > 0
+    for _ in range(3):
+        s = s.rstrip()
+        s, n = _DEGREE_WORD.subn("", s)
+        degrees |= n > 0
+        s, n2 = _PERCENT_WORD.subn("", s)
+        percent |= n2 > 0
+        s, n3 = _UNIT.subn("", s)
+        if not (n or n2 or n3):
+            break
+    return s, percent, degrees
+
+
+def normalize(text: str) -> Answer:
+    """Normalises one answer; see the module docstring. Never raises on a ``str``."""
+    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group()], text)
+    s = _strip_wrappers(s)
+    s = _SIZING.sub("", s)
+    s = _THOUSANDS_SPACE.sub(",", s)
+    s = _SPACING.sub(" ", s)
+    for pattern, repl in _RENAMES:
+        s = pattern.sub(repl, s)
+    for _ in range(3):
+        s, n = _TEXT_CMD.subn(r" \1", s)
+        if not n:
+            break
+    s = _TEXT_TOKEN.sub(r" \1", s)
+    s = _DOLLAR.sub("", s)
+    s, percent, degrees = _remove_markers(s)
+    s = _AND_OR.sub(", ", s)
+    s = _FRAC_DIGITS.sub(r"\\frac{\1}{\2}", s)
+    s = _FRAC_DIGIT_BRACE.sub(r"\\frac{\1}", s)
+    s = _FRAC_BRACE_DIGIT.sub(r"\\frac\1{\2}", s)
+    s = _SQRT_TOKEN.sub(r"\\sqrt{\1}", s)
+    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
+    s = _REPEATING.sub(_repeating_decimal, s)
+    s = _SPACES.sub(" ", s).strip().rstrip(".").strip()
+    mixed = _MIXED.match(s)
+    if mixed and int(mixed.group(3)) < int(mixed.group(4)):
+        sign, whole, num, den = mixed.groups()
+        s = f"{sign}({whole}+\\frac{{{num}}}{{{den}}})"
+    listed = split_list(s)
+    places = None
+    if _DECIMAL.match(s) and "." in s:
+        places = len(s) - s.index(".") - 1
+    return Answer(
+        text=s,
+        key=_KEY_SPACES.sub("", s),
+        percent=percent,
+        degrees=degrees,
+        bare_list=listed is not None and listed[0] == "",
+        decimal_places=places,
+    )
+
+
+_CHOICE_GOLD = re.compile(r"^\(?([A-J])\)?$")
+_CHOICE_PRED = re.compile(r"^(?:option|choice|answer)?\s*:?\s*\(?([A-Ja-j])\)?(?:[.:]?\s.*)?$", re.IGNORECASE)
+
+
+def choice_letter(answer: Answer, *, gold: bool) -> str | None:
+    """The multiple-choice letter of an answer: a gold must be just ``A``/``(A)``; a prediction
+    may add the option text (``(B) 42``) or a lower-case letter."""
+    if gold:
+        m = _CHOICE_GOLD.match(answer.text)
+        return m.group(1) if m else None
+    m = _CHOICE_PRED.match(answer.text)
+    return m.group(1).upper() if m else None
+
+
+_WORD_TEXT = re.compile(r"^[A-Za-z][A-Za-z '\-]*$")
+_COMMON_WORDS = frozenset(
+    "yes no true false odd even neither none both always never infinite undefined impossible".split()
+)
+
+
+def words(raw: str, *, gold: bool) -> str | None:
+    """The lower-cased words of a plain-word answer (``\\text{Yes}``, ``even``,
+    ``\\textbf{Monday}``), or ``None`` when the answer is not made of words only.
+
+    A gold counts as words when it was written in a text command, or is a common answer word (a
+    bare ``ab`` stays an expression, a product of two symbols); a prediction needs only letters."""
+    s = _strip_wrappers(_UNICODE_RE.sub(lambda m: _UNICODE[m.group()], raw))
+    had_text = _TEXT_CMD.search(s) is not None
+    for _ in range(3):
+        s, n = _TEXT_CMD.subn(r" \1", s)
+        if not n:
+            break
+    s = _SPACES.sub(" ", s).strip().rstrip(".").strip().lower()
+    if not _WORD_TEXT.match(s) or len(s) < 2:
+        return None
+    if had_text or s in _COMMON_WORDS or not gold:
+        return s
+    return None
