@@ -140,10 +140,16 @@ def test_bad_input_is_a_message_not_a_traceback(tmp_path):
 
 def test_list_and_demo(tmp_path, capsys):
     assert main(["list"]) == 0
-    assert "Saturn-SAT-v0" in capsys.readouterr().out
-    assert main(["demo", "--out", str(tmp_path), "--episodes", "4", "--samples", "2"]) == 0
-    printed = capsys.readouterr().out
-    assert "policy: oracle" in printed and "policy: random" in printed
+    listed = capsys.readouterr().out
+    assert "Saturn-SAT-v0" in listed and "Math-RLVR-v0" in listed and "Text2SQL-v0" in listed
+    assert main(["demo", "--out", str(tmp_path), "--episodes", "4", "--samples", "2", "--train-steps", "2"]) == 0
+    report = (tmp_path / "report.md").read_text()
+    for heading in ("## 1. Difficulty sweep", "## 2. Verifiers at work", "## 3. A tool-use episode", "## 4. Training"):
+        assert heading in report
     assert (tmp_path / "sweep.png").exists()
     oracle = _rows(tmp_path / "sweep_oracle.csv")
     assert len(oracle) == 15 and all(float(r["pass@1"]) == 1.0 for r in oracle)
+    # the verifier table holds the verdicts the verifiers really gave
+    for reason in ("| correct |", "| wrong_length |", "| restates_problem |", "| not_allowed |", "| timeout |"):
+        assert reason in report
+    assert "Verdict: `correct`, reward 1.0" in report

@@ -79,7 +79,7 @@ def guard():
         resource.setrlimit(resource.RLIMIT_NPROC, old_nproc)
 
 
-def make_episode(timeout: float = 1.5) -> CodeInterpreter:
+def make_episode(timeout: float = 3.0) -> CodeInterpreter:
     """A CodeInterpreter episode on SAT with a short cell timeout and a 256 MB memory cap."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SandboxWarning)
@@ -143,7 +143,7 @@ def _isolation(env: CodeInterpreter) -> dict:
 
 def test_cpu_spin_times_out(episode):
     obs = attack(episode, "while True:\n    pass")
-    assert "Timeout: the cell ran longer than 1.5 s" in obs
+    assert "Timeout: the cell ran longer than 3 s" in obs
 
 
 def _rss_kb() -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -207,24 +206,11 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """A difficulty sweep over SATURN's levels with the oracle and the random policy."""
-    from thinkgym.experiments.plots import plot_sweep
-    from thinkgym.experiments.sweep import markdown_table, sweep, write_results
+    """The guided tour: sweep, verifiers, a tool-use episode, a short training run; see
+    :mod:`thinkgym.experiments.demo`."""
+    from thinkgym.experiments.demo import run_demo
 
-    out = Path(args.out)
-    levels = list(range(1, 16))
-    print(f"thinkgym demo: Saturn-SAT-v0, levels {levels[0]}-{levels[-1]} (ordered by SATURN's difficulty D),")
-    print(f"{args.episodes} problems per level, {args.samples} samples each, pass@1..pass@{args.samples}\n")
-    start = time.perf_counter()
-    results = {}
-    for policy in ("oracle", "random"):
-        rows = sweep("Saturn-SAT-v0", levels, policy, k=args.samples, episodes=args.episodes, seed=args.seed)
-        write_results(rows, out, name=f"sweep_{policy}")
-        results[policy] = rows
-        keep = ("level", "n", "k", "l", "difficulty", "pass@1", f"pass@{args.samples}", "format_error_rate")
-        print(f"\npolicy: {policy}\n" + markdown_table([{c: r[c] for c in keep} for r in rows]) + "\n")
-    plot = plot_sweep(results, out / "sweep.png", title="Saturn-SAT-v0: oracle vs random, by level")
-    print(f"done in {time.perf_counter() - start:.1f} s; wrote the tables and {plot}")
+    run_demo(args.out, episodes=args.episodes, samples=args.samples, train_steps=args.train_steps, seed=args.seed)
     return 0
 
 
@@ -237,8 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"thinkgym {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="difficulty sweep over SATURN levels with the built-in policies")
-    p.add_argument("--out", default="thinkgym-demo", help="folder for the tables and the plot (default: thinkgym-demo)")
+    p = sub.add_parser("demo", help="a few CPU minutes: a difficulty sweep, verifiers, tool use, a GRPO run")
+    p.add_argument("--out", default="thinkgym-demo", help="folder for report.md, tables and plots (thinkgym-demo)")
+    p.add_argument("--train-steps", type=int, default=30, help="GRPO steps of the training section (default 30)")
     p.add_argument("--episodes", type=int, default=40, help="problems per level (default 40)")
     p.add_argument("--samples", type=int, default=4, help="samples per problem, k of pass@k (default 4)")
     p.add_argument("--seed", type=int, default=0)
