@@ -161,7 +161,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     for env_id, (_, description) in ENVS.items():
         env = gymnasium.make(env_id).unwrapped
-        levels = f"levels {min(env.levels)}-{max(env.levels)}" if env.levels else "no levels"
+        lo, hi = (min(env.levels), max(env.levels)) if env.levels else (None, None)
+        levels = "no levels" if lo is None else f"level {lo}" if lo == hi else f"levels {lo}-{hi}"
         print(f"{env_id:<24} {levels:<14} {description}")
         env.close()
     return 0

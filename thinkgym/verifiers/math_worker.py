@@ -107,7 +107,9 @@ class WorkerPool:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
         self._zygote = subprocess.Popen(
-            [sys.executable, "-m", "thinkgym.verifiers.math_worker", str(theirs.fileno())],
+            # -c rather than -m: running a submodule with -m imports its package first, which
+            # already imports this module, and Python warns about the double import
+            [sys.executable, "-c", _LAUNCH, str(theirs.fileno())],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -284,5 +286,4 @@ def _zygote_main(control_fd: int) -> None:
         control.sendall(_PID.pack(pid))
 
 
-if __name__ == "__main__":
-    _zygote_main(int(sys.argv[1]))
+_LAUNCH = "import sys\nfrom thinkgym.verifiers.math_worker import _zygote_main\n_zygote_main(int(sys.argv[1]))"
