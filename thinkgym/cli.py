@@ -276,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="the registered envs")
     p.set_defaults(func=cmd_list)
+
+    from thinkgym.agents.grpo.cli import add_commands as add_grpo_commands
+
+    add_grpo_commands(sub)  # train, sft (torch is imported only when they run)
     return parser
 
 
