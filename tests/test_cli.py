@@ -153,3 +153,11 @@ def test_list_and_demo(tmp_path, capsys):
     for reason in ("| correct |", "| wrong_length |", "| restates_problem |", "| not_allowed |", "| timeout |"):
         assert reason in report
     assert "Verdict: `correct`, reward 1.0" in report
+    try:
+        import torch  # noqa: F401
+    except ImportError:  # the core install: the training section says how to get it
+        assert "Skipped: the GRPO agent needs the `train` extra" in report
+    else:
+        assert "after SFT" in report and (tmp_path / "training.png").exists()
+        history = json.loads((tmp_path / "training.json").read_text())
+        assert [h["step"] for h in history] == [1, 2]

@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="a few CPU minutes: a difficulty sweep, verifiers, tool use, a GRPO run")
     p.add_argument("--out", default="thinkgym-demo", help="folder for report.md, tables and plots (thinkgym-demo)")
-    p.add_argument("--train-steps", type=int, default=30, help="GRPO steps of the training section (default 30)")
+    p.add_argument("--train-steps", type=int, default=80, help="GRPO steps of the training section (default 80)")
     p.add_argument("--episodes", type=int, default=40, help="problems per level (default 40)")
     p.add_argument("--samples", type=int, default=4, help="samples per problem, k of pass@k (default 4)")
     p.add_argument("--seed", type=int, default=0)

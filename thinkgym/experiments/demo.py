@@ -194,7 +194,7 @@ def run_demo(
     *,
     episodes: int = 40,
     samples: int = 4,
-    train_steps: int = 30,
+    train_steps: int = 80,
     seed: int = 0,
     progress: bool = True,
 ) -> Path:
