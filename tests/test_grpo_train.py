@@ -587,3 +587,22 @@ def test_redi_loss_and_pairs(tmp_path):
     assert metrics[-1]["logp_negative"] < metrics[0]["logp_negative"]
     with pytest.raises(ValueError, match="--data"):
         run_cli(["sft", "--redi-alpha", "0.8", "--out", str(out)])
+
+
+def test_markovian_env_trains_end_to_end_with_the_tiny_model(tmp_path):
+    """The random tiny model samples invalid UTF-8; the wrapper measures chunks as sampled, and the
+    'policy' env kwargs reach every env the trainer makes (the held-out probe included)."""
+    from thinkgym.agents.grpo.trainer import train as run
+
+    cfg = GRPOConfig(
+        env="Markovian-SAT-v0",
+        env_kwargs={"preset": "tiny", "tokenizer": "policy", "eos_token": "policy", "level": 1},
+        out=str(tmp_path),
+        steps=1,
+        group_size=2,
+        prompts_per_step=2,
+        eval_problems=4,
+        progress=False,
+    )
+    (metrics,) = run(cfg)
+    assert metrics["step"] == 1 and metrics["response_length"] > 64, "episodes ran past one 64-token chunk"

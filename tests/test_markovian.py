@@ -271,3 +271,23 @@ def test_module_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_undecodable_bytes_count_as_the_single_tokens_sampled():
+    """A byte-level model can sample bytes that are not UTF-8; they decode to U+FFFD, which
+    re-encodes as three tokens. The chunk is measured as sampled, not as re-encoded."""
+    pytest.importorskip("transformers")
+    from thinkgym.agents.models import build_tiny_tokenizer
+
+    tok = build_tiny_tokenizer()
+    env = MarkovianThinking(
+        thinkgym.SaturnSATEnv(level=1), tok, chunk_size=64, carryover=32, head=8, max_chunks=4, eos_token=None
+    )
+    env.reset(seed=0)
+    invalid = next(i for i in range(256) if tok.decode([i]) == "\ufffd")  # e.g. a lone continuation byte
+    chunk = tok.decode([invalid] * 64)
+    assert chunk == "\ufffd" * 64 and len(tok.encode(chunk, add_special_tokens=False)) > 64
+    _, _, terminated, truncated, info = env.step(chunk)  # 64 sampled tokens: within chunk 1's budget
+    assert not terminated and not truncated
+    with pytest.raises(ValueError, match="limit is 32 tokens"):
+        env.step("x" * 33)

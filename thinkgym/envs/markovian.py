@@ -183,7 +183,11 @@ class MarkovianThinking(gymnasium.Wrapper[str, str, str, str]):
         index = len(self._chunks) + 1
         ids = self._encode(action)
         limit = self.max_new_tokens(index)
-        if len(ids) > limit:
+        # A sampled chunk that ends mid-character (or a byte-level model's invalid bytes) decodes to
+        # U+FFFD, which re-encodes longer than the one token sampled: count each as one token.
+        replaced = action.count("\ufffd")
+        extra = (len(self._encode("\ufffd")) - 1) * replaced if replaced else 0
+        if len(ids) - extra > limit:
             raise ValueError(
                 f"chunk {index} has {len(ids)} tokens; the limit is {limit} tokens "
                 f"(chunk_size={self.chunk_size} for chunk 1, chunk_size - carryover = "

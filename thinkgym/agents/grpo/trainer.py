@@ -308,7 +308,7 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
     group_shaper = shaper or resolve_shaper(cfg.advantage, cfg.loss_type)
 
     # problems: a fixed held-out set, an optional SATURN curriculum, and the training stream
-    probe = gymnasium.make(cfg.env, **cfg.env_kwargs)
+    probe = EnvPool(cfg.env, cfg.env_kwargs, chat).get(1)[0]  # "policy" env kwargs resolved as in rollouts
     eval_seeds = held_out_seeds(cfg.eval_problems)  # held out even when eval_every = 0: evaluate_model may run later
     held_out = {probe.reset(seed=s)[1]["problem"]["id"] for s in eval_seeds}
     curriculum = None
