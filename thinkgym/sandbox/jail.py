@@ -133,11 +133,13 @@ def build_view(binds: list[str], workdir_mb: int, with_proc: bool) -> Protection
     linux.pivot_root(base, f"{base}/.old")
     os.chdir("/")
     old = "/.old"
+    # The private /tmp first: an interpreter that lives under /tmp (a virtual environment in a
+    # checkout there, as CI clones make) is then bound inside it instead of being hidden by it.
+    os.mkdir("/tmp")
+    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, f"mode=1777,size={workdir_mb}m")
     shown = [path for path in binds if os.path.lexists(old + path)]
     for path in shown:
         _bind(old, path)
-    os.mkdir("/tmp")
-    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, f"mode=1777,size={workdir_mb}m")
     os.mkdir("/dev")
     linux.mount("tmpfs", "/dev", "tmpfs", linux.MS_NOSUID | linux.MS_NOEXEC, "mode=0755,size=64k")
     for name in _DEVICES:
