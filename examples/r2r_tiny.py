@@ -8,47 +8,22 @@ Run: python examples/r2r_tiny.py  (CPU, a few minutes)
 import time
 
 import gymnasium
-import torch
 
 import thinkgym  # noqa: F401
 from thinkgym.agents.models import build_tiny_model, build_tiny_tokenizer
 from thinkgym.agents.r2r import Router, choose_threshold, label_divergences, routing_sweep, train_router
+from thinkgym.agents.r2r.warm_start import warm_start
 from thinkgym.experiments.sweep import markdown_table
 
 ENV_KWARGS = {"n": 1, "k": 3, "l": 2, "prompt_template": "{instance}\n"}
-
-
-def warm_start(model, tok, env, steps, seed):
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        pairs = []
-        for s in torch.randint(0, 10**6, (8,), generator=gen).tolist():
-            prompt, info = env.reset(seed=s)
-            text = tok.apply_chat_template(
-                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-            )
-            answer = tok.encode("\\boxed{" + info["problem"]["answer"] + "}", add_special_tokens=False)
-            pairs.append((tok.encode(text, add_special_tokens=False), answer + [tok.eos_token_id]))
-        width = max(len(a) + len(b) for a, b in pairs)
-        ids = torch.full((len(pairs), width), tok.pad_token_id)
-        labels = torch.full((len(pairs), width), -100)
-        for j, (a, b) in enumerate(pairs):
-            ids[j, : len(a) + len(b)] = torch.tensor(a + b)
-            labels[j, len(a) : len(a) + len(b)] = torch.tensor(b)
-        loss = model(ids, labels=labels).loss
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return model.eval()
 
 
 def main() -> None:
     start = time.perf_counter()
     tok = build_tiny_tokenizer()
     env = gymnasium.make("Saturn-SAT-v0", **ENV_KWARGS)
-    small = warm_start(build_tiny_model(len(tok), seed=3, hidden_size=32, num_layers=1), tok, env, 40, 0)
-    large = warm_start(build_tiny_model(len(tok), seed=4, hidden_size=64, num_layers=2), tok, env, 120, 1)
+    small = warm_start(build_tiny_model(len(tok), seed=3, hidden_size=32, num_layers=1), tok, env, 40, seed=0)
+    large = warm_start(build_tiny_model(len(tok), seed=4, hidden_size=64, num_layers=2), tok, env, 120, seed=1)
     examples = label_divergences(env, small, large, tok, range(200), max_tokens=12)
     positives = sum(e.divergent for e in examples)
     print(f"labels: {len(examples)} positions, {positives} divergent ({time.perf_counter() - start:.0f} s)")
