@@ -14,24 +14,16 @@ Run:  python examples/train_grpo_sat.py [--out runs/example]
 """
 
 import argparse
-import math
 import shutil
 from pathlib import Path
 
 import torch
 
-from thinkgym.agents.grpo.config import GRPOConfig, SFTConfig
+from thinkgym.agents.grpo.recipe import grpo_config, sft_config, wilson
 from thinkgym.agents.grpo.sft import supervise
 from thinkgym.agents.grpo.trainer import evaluate_model, train
 
-ENV = {"n": 1, "k": 8, "l": 3, "prompt_template": "{instance}"}  # 3 unit clauses over 8 variables
 HELD_OUT = 256
-
-
-def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def main() -> None:
@@ -43,34 +35,9 @@ def main() -> None:
     shutil.rmtree(out, ignore_errors=True)
     torch.set_num_threads(1)  # faster than 2 on a small shared CPU; drop on a real machine
 
-    supervise(
-        SFTConfig(
-            env_kwargs=ENV,
-            steps=300,
-            batch_size=16,
-            lr=3e-3,
-            out=str(out / "sft"),
-            eval_problems=HELD_OUT,
-            seed=args.seed,
-        )
-    )
-    cfg = GRPOConfig(
-        env_kwargs=ENV,
-        model=str(out / "sft" / "model"),
-        out=str(out / "grpo"),
-        seed=args.seed,
-        steps=150,
-        group_size=16,
-        prompts_per_step=8,
-        max_new_tokens=20,
-        lr=1e-3,
-        warmup_steps=20,
-        micro_batch_size=128,
-        eval_every=50,
-        eval_problems=HELD_OUT,
-        eval_samples=1,
-        eval_k=1,
-        eval_temperature=1.0,
+    supervise(sft_config(out / "sft", seed=args.seed, held_out=HELD_OUT, progress=True))
+    cfg = grpo_config(
+        out / "sft" / "model", out / "grpo", steps=150, seed=args.seed, held_out=HELD_OUT, eval_every=50, progress=True
     )
     before = evaluate_model(cfg.model, cfg)["pass@1"]
     history = train(cfg)

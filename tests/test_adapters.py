@@ -10,6 +10,22 @@ from thinkgym.rewards.verl import compute_score
 datasets = pytest.importorskip("datasets")
 
 
+def _one_step_config(trl, out, max_completion_length):
+    """One CPU step of GRPOTrainer: 4 prompts x 4 generations, nothing logged or saved elsewhere."""
+    return trl.GRPOConfig(
+        output_dir=str(out),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        num_generations=4,
+        max_completion_length=max_completion_length,
+        report_to="none",
+        use_cpu=True,
+        logging_steps=1,
+        save_strategy="no",
+        bf16=False,
+    )
+
+
 def test_hf_export_feeds_the_trl_reward_function(tmp_path):
     assert (
         main(
@@ -85,18 +101,7 @@ def test_trl_reward_function_inside_the_installed_grpo_trainer(tmp_path):
 
     reward.__name__ = "sat"
     model, tokenizer = load_model("tiny")
-    config = trl.GRPOConfig(
-        output_dir=str(tmp_path),
-        max_steps=1,
-        per_device_train_batch_size=4,
-        num_generations=4,
-        max_completion_length=8,
-        report_to="none",
-        use_cpu=True,
-        logging_steps=1,
-        save_strategy="no",
-        bf16=False,
-    )
+    config = _one_step_config(trl, tmp_path, max_completion_length=8)
     trainer = trl.GRPOTrainer(
         model=model, reward_funcs=reward, args=config, train_dataset=data, processing_class=tokenizer
     )
@@ -151,18 +156,7 @@ def test_tool_environment_inside_the_installed_grpo_trainer(tmp_path):
     model, tokenizer = load_model("tiny")
     tokenizer.chat_template = qwen3_chat_template
     add_response_schema(tokenizer)
-    config = trl.GRPOConfig(
-        output_dir=str(tmp_path),
-        max_steps=1,
-        per_device_train_batch_size=4,
-        num_generations=4,
-        max_completion_length=12,
-        report_to="none",
-        use_cpu=True,
-        logging_steps=1,
-        save_strategy="no",
-        bf16=False,
-    )
+    config = _one_step_config(trl, tmp_path, max_completion_length=12)
     trainer = trl.GRPOTrainer(
         model=model,
         args=config,

@@ -1,21 +1,15 @@
-"""The training section of ``thinkgym demo``: a short SFT warm start, then GRPO, on the offline
-tiny model, with its reward curve and held-out pass@1 before and after.
-
-The task is the one of ``tests/test_grpo_learns.py``: Saturn-SAT-v0 with unit clauses (n=1, k=8,
-l=3, the instance alone as the prompt), where three variables are fixed by the clauses and a
-uniform guess is right 1 time in 8; held-out problems are never trained on.
-"""
+"""The training section of ``thinkgym demo``: :mod:`.recipe`'s SFT warm start, then GRPO, on the
+offline tiny model, with its reward curve and held-out pass@1 before and after."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from thinkgym.agents.grpo.config import GRPOConfig, SFTConfig
+from thinkgym.agents.grpo.recipe import grpo_config, sft_config
 
 __all__ = ["demo_training"]
 
-ENV = {"n": 1, "k": 8, "l": 3, "prompt_template": "{instance}"}
 HELD_OUT = 128
 
 
@@ -29,37 +23,8 @@ def demo_training(out: Path, *, steps: int = 60, seed: int = 0) -> str:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # faster than two threads for a model this small
     try:
-        supervise(
-            SFTConfig(
-                env_kwargs=ENV,
-                steps=300,
-                batch_size=16,
-                lr=3e-3,
-                seed=seed,
-                out=str(out / "sft"),
-                eval_problems=HELD_OUT,
-                progress=False,
-            )
-        )
-        cfg = GRPOConfig(
-            env_kwargs=ENV,
-            model=str(out / "sft" / "model"),
-            out=str(out / "grpo"),
-            seed=seed,
-            steps=steps,
-            group_size=16,
-            prompts_per_step=8,
-            max_new_tokens=20,
-            lr=1e-3,
-            warmup_steps=min(20, steps // 3),
-            micro_batch_size=128,
-            eval_every=steps,
-            eval_problems=HELD_OUT,
-            eval_samples=1,
-            eval_k=1,
-            eval_temperature=1.0,
-            progress=False,
-        )
+        supervise(sft_config(out / "sft", seed=seed, held_out=HELD_OUT))
+        cfg = grpo_config(out / "sft" / "model", out / "grpo", steps=steps, seed=seed, held_out=HELD_OUT)
         before = evaluate_model(cfg.model, cfg)["pass@1"]
         history = train(cfg)
     finally:
