@@ -106,6 +106,10 @@ class Verdict:
         reason: machine-readable cause, e.g. ``"correct"``, ``"no_answer"``, ``"wrong_length"``,
             ``"timeout"``.
         details: free-form diagnostics (the extracted answer, the first unsatisfied clause, ...).
+        verifier_error: the verifier could not decide (timeout, crashed checking worker, internal
+            error, invalid gold). Such a verdict is neither right nor wrong: ``correct`` and
+            ``format_ok`` are False, envs pay ``rewards["verifier_error"]`` and trainers leave the
+            episode out of the loss.
     """
 
     correct: bool
@@ -113,6 +117,11 @@ class Verdict:
     score: float
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
+    verifier_error: bool = False
+
+    def __post_init__(self) -> None:
+        if self.verifier_error and (self.correct or self.format_ok):
+            raise ValueError("a verifier_error verdict is neither correct nor format_ok")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +130,7 @@ class Verdict:
             "score": self.score,
             "reason": self.reason,
             "details": self.details,
+            "verifier_error": self.verifier_error,
         }
 
     @classmethod
@@ -131,4 +141,5 @@ class Verdict:
             score=float(data["score"]),
             reason=str(data["reason"]),
             details=dict(data.get("details") or {}),
+            verifier_error=bool(data.get("verifier_error", False)),
         )

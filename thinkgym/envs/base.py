@@ -26,8 +26,9 @@ from thinkgym.spaces import MAX_TEXT_LENGTH, UnicodeText
 
 __all__ = ["ReasoningEnv", "DEFAULT_REWARDS"]
 
-# SATURN's scheme (paper Sec. 2.4): 1 correct, 0 wrong, -1 when no answer can be read.
-DEFAULT_REWARDS: dict[str, float] = {"correct": 1.0, "wrong": 0.0, "format_error": -1.0}
+# SATURN's scheme (paper Sec. 2.4): 1 correct, 0 wrong, -1 when no answer can be read; a verdict
+# the verifier could not reach (timeout, crashed checker) pays 0 and trainers drop it from the loss.
+DEFAULT_REWARDS: dict[str, float] = {"correct": 1.0, "wrong": 0.0, "format_error": -1.0, "verifier_error": 0.0}
 
 
 class ReasoningEnv(gymnasium.Env[str, str]):
@@ -36,7 +37,8 @@ class ReasoningEnv(gymnasium.Env[str, str]):
     Args:
         level: a named difficulty level (see ``levels``); mutually exclusive with explicit
             generator parameters.
-        rewards: override the reward scheme: keys ``correct``, ``wrong``, ``format_error``.
+        rewards: override the reward scheme: keys ``correct``, ``wrong``, ``format_error``,
+            ``verifier_error``.
         max_text_length: width of the observation and action :class:`UnicodeText` spaces.
         render_mode: ``"ansi"`` (``render()`` returns the text) or ``"human"`` (prints it).
         **params: generator parameters (task-specific).
@@ -140,7 +142,10 @@ class ReasoningEnv(gymnasium.Env[str, str]):
         return "", reward, True, False, {"problem": self._problem_dict, "verdict": verdict.to_dict()}
 
     def reward(self, verdict: Verdict) -> float:
-        """The reward scheme: ``correct`` / ``wrong`` / ``format_error`` (SATURN: 1 / 0 / -1)."""
+        """The reward scheme: ``correct`` / ``wrong`` / ``format_error`` (SATURN: 1 / 0 / -1), and
+        ``verifier_error`` (default 0) when the verifier could not decide."""
+        if verdict.verifier_error:
+            return self.rewards["verifier_error"]
         if verdict.correct:
             return self.rewards["correct"]
         return self.rewards["wrong"] if verdict.format_ok else self.rewards["format_error"]
