@@ -1,6 +1,5 @@
 """MarkovianThinking (Delethink): chunked episodes with a bounded, token-exact carryover."""
 
-import importlib.util
 import subprocess
 import sys
 import warnings
@@ -243,10 +242,7 @@ def test_render_shows_the_latest_chunk():
 
 @pytest.mark.parametrize("env_id", ["Markovian-SAT-v0", "Markovian-Math-v0"])
 def test_registered_env_makes_and_passes_check_env(env_id):
-    if env_id not in ENVS:
-        pytest.skip(f"{env_id} is not in thinkgym.envs.registration.ENVS yet")
-    if env_id == "Markovian-Math-v0" and importlib.util.find_spec("thinkgym.envs.math") is None:
-        pytest.skip("thinkgym.envs.math (Math-RLVR-v0) is not available")
+    assert env_id in ENVS
     env = gymnasium.make(env_id)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -255,8 +251,6 @@ def test_registered_env_makes_and_passes_check_env(env_id):
 
 
 def test_markovian_math_correct_answer_in_chunk_two():
-    if importlib.util.find_spec("thinkgym.envs.math") is None or "Math-RLVR-v0" not in ENVS:
-        pytest.skip("Math-RLVR-v0 (thinkgym.envs.math) is not available yet")
     env = make_markovian_math(preset="tiny")
     _, info = env.reset(seed=0)
     answer = info["problem"]["answer"]
