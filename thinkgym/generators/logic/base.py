@@ -1,0 +1,128 @@
+"""``Puzzle``: what one logic-puzzle family supplies, and the generation pipeline they share.
+
+A family (one module under :mod:`thinkgym.generators.logic`) subclasses :class:`Puzzle` with:
+
+* ``name``, ``title``, ``unique`` (whether every instance has exactly one solution), ``levels``
+  (level number -> parameters) and ``check_params`` (``ValueError`` naming the parameter and its
+  valid range);
+* ``build(params, rng) -> (instance, solution)``: a JSON-serialisable instance (what the solver
+  and the verifier see: givens, clues, edges, ...) and one solution, from ``random.Random(seed)``
+  only, so a seed gives the same instance on every machine;
+* ``encode(instance) -> (cnf, answer_vars, decode)``: the puzzle as CNF, the variables an answer
+  fixes, and ``decode(model) -> solution``; the pysat oracle and the difficulty features use it;
+* ``describe(instance)`` (the puzzle in words), ``format_answer(solution)`` (the exact text that
+  goes inside ``\\boxed{}``) and ``answer_format`` (that format in words);
+* ``random_answer(instance, rng)``: a well-formed guess (the random policy of the tests).
+
+:meth:`Puzzle.generate` builds the instance, measures it with
+:func:`~thinkgym.generators.logic.pysat_tools.measure` and returns a :class:`~thinkgym.core.Problem`
+of family ``"logic"`` whose ``metadata`` holds ``puzzle`` (the family), ``instance``, ``solver``
+(the effort features), ``unique`` and ``seed``. The verifier (:mod:`thinkgym.verifiers.logic`)
+needs only ``metadata``; it checks the constraints themselves, never the reference answer.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+from thinkgym.core import Problem, stable_id
+from thinkgym.generators.logic.pysat_tools import CNF, measure, solve_first
+
+__all__ = ["Puzzle", "int_param"]
+
+FINAL_ANSWER_RULE = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
+def int_param(params: dict[str, Any], name: str, lo: int, hi: int) -> int:
+    """``params[name]`` as an int in lo..hi, else a ``ValueError`` naming it and the range."""
+    if name not in params:
+        raise ValueError(f"missing parameter {name!r} (an int in {lo}..{hi})")
+    value = params[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an int in {lo}..{hi}, got {value!r}")
+    return value
+
+
+class Puzzle:
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    unique: ClassVar[bool] = True
+    levels: ClassVar[dict[int, dict[str, Any]]] = {}
+    rules: ClassVar[str] = ""
+    answer_format: ClassVar[str] = ""
+    example_params: ClassVar[dict[str, Any]] = {}
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    # -- what a family supplies --------------------------------------------------------------
+    def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def build(self, params: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], Any]:
+        raise NotImplementedError
+
+    def encode(self, instance: dict[str, Any]) -> tuple[CNF, list[int], Any]:
+        raise NotImplementedError
+
+    def describe(self, instance: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def format_answer(self, solution: Any) -> str:
+        raise NotImplementedError
+
+    def random_answer(self, instance: dict[str, Any], rng: random.Random) -> str:
+        raise NotImplementedError
+
+    # -- shared pipeline ----------------------------------------------------------------------
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Unknown names are a ``ValueError``; then the family's ``check_params``."""
+        if not isinstance(params, dict):
+            raise ValueError(f"{self.name} parameters must be a dict, got {type(params).__name__}")
+        unknown = set(params) - set(self.param_names)
+        if unknown:
+            raise ValueError(
+                f"unknown {self.name} parameter(s) {sorted(unknown)}; valid: {', '.join(self.param_names)}"
+            )
+        return self.check_params(dict(params))
+
+    def prompt(self, instance: dict[str, Any]) -> str:
+        example, example_answer = self._example()
+        return (
+            f"Solve this {self.title} puzzle.\n{self.rules}\n"
+            f"Answer format: {self.answer_format}"
+            f"{' Any answer that satisfies every rule is accepted.' if not self.unique else ''}\n"
+            f"{FINAL_ANSWER_RULE}\n\n"
+            f"**Example**\n{example}\n**Final Answer**\n\\boxed{{{example_answer}}}\n\n"
+            f"Below is the puzzle you need to solve:\n{self.describe(instance)}\n"
+        )
+
+    def _example(self) -> tuple[str, str]:
+        cached = self.__dict__.get("_example_text")
+        if cached is None:
+            instance, solution = self.build(self.validate(self.example_params), random.Random(0))
+            cached = self.__dict__["_example_text"] = (self.describe(instance), self.format_answer(solution))
+        return cached
+
+    def generate(self, params: dict[str, Any], seed: int) -> Problem:
+        """One problem from parameters (validated here) and an integer seed."""
+        params = self.validate(params)
+        instance, solution = self.build(params, random.Random(seed))
+        cnf, answer_vars, _ = self.encode(instance)
+        _, stats = measure(cnf.clauses, answer_vars)
+        if self.unique and stats["solutions"] != 1:
+            raise AssertionError(f"internal error: {self.name} seed {seed} is not unique: {stats}")
+        return Problem(
+            id=stable_id("logic", {"puzzle": self.name, "instance": instance}),
+            prompt=self.prompt(instance),
+            answer=self.format_answer(solution),
+            params=params,
+            difficulty=stats["log_effort"],
+            family="logic",
+            metadata={"puzzle": self.name, "instance": instance, "solver": stats, "unique": self.unique, "seed": seed},
+        )
+
+    def solve(self, instance: dict[str, Any]) -> str | None:
+        """The pysat oracle: the answer text of a solution MiniSat finds, or None if there is none."""
+        cnf, _, decode = self.encode(instance)
+        model = solve_first(cnf.clauses)
+        return None if model is None else self.format_answer(decode(set(model)))
