@@ -12,10 +12,17 @@ with the task's verifier and ends the episode. A subclass supplies four things:
 Seeding contract (DESIGN.md): ``reset(seed=s)`` gives the same problem for the same ``s`` and
 parameters on every machine, so the G samples of a GRPO group can share one instance. Without a
 seed the next problem seed is drawn from the env's ``np_random``.
+
+Isolation contract: the env keeps its own deep copy of the problem (a generated one, or one
+replayed through ``options["problem"]``), and every ``info`` that ``reset`` and ``step`` return is a
+fresh deep copy (:func:`fresh`): no two infos share a mutable object, and editing one never
+changes the env's problem or any later verdict or reward.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from typing import Any, ClassVar
 
 import gymnasium
@@ -24,11 +31,35 @@ from gymnasium.error import ResetNeeded
 from thinkgym.core import Problem, Verdict
 from thinkgym.spaces import MAX_TEXT_LENGTH, UnicodeText
 
-__all__ = ["ReasoningEnv", "DEFAULT_REWARDS"]
+__all__ = ["ReasoningEnv", "DEFAULT_REWARDS", "fresh", "own_problem"]
 
 # SATURN's scheme (paper Sec. 2.4): 1 correct, 0 wrong, -1 when no answer can be read; a verdict
 # the verifier could not reach (timeout, crashed checker) pays 0 and trainers drop it from the loss.
 DEFAULT_REWARDS: dict[str, float] = {"correct": 1.0, "wrong": 0.0, "format_error": -1.0, "verifier_error": 0.0}
+
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+
+
+def fresh(data: Any) -> Any:
+    """A deep copy of JSON-like ``data`` (dicts, lists and tuples of immutable values are rebuilt,
+    anything else goes through ``copy.deepcopy``): what an env hands out in ``info``, so that no two
+    infos share a mutable object and editing one never reaches the env's own state."""
+    kind = type(data)
+    if kind is dict:
+        return {key: fresh(value) for key, value in data.items()}
+    if kind is list:
+        return [fresh(value) for value in data]
+    if kind is tuple:
+        return tuple(fresh(value) for value in data)
+    if isinstance(data, _IMMUTABLE):
+        return data
+    return copy.deepcopy(data)
+
+
+def own_problem(problem: Problem) -> Problem:
+    """A copy of ``problem`` that shares no mutable object with it (its ``params`` and ``metadata``
+    are deep copies): the env's own copy, which no caller holds."""
+    return dataclasses.replace(problem, params=fresh(problem.params), metadata=fresh(problem.metadata))
 
 
 class ReasoningEnv(gymnasium.Env[str, str]):
@@ -70,8 +101,7 @@ class ReasoningEnv(gymnasium.Env[str, str]):
         self.observation_space = UnicodeText(max_text_length)
         self.action_space = UnicodeText(max_text_length)
         self.level, self.params = self.resolve(level, params)
-        self._problem: Problem | None = None
-        self._problem_dict: dict[str, Any] | None = None
+        self._problem: Problem | None = None  # the env's own copy until the step scores it; never handed out
         self._last_text = ""
 
     # -- what a task supplies -------------------------------------------------------------
@@ -122,10 +152,9 @@ class ReasoningEnv(gymnasium.Env[str, str]):
                 level, params = self.level, self.params
             problem_seed = seed if seed is not None else int(self.np_random.integers(0, 2**63 - 1))
             problem = self.generate(params, problem_seed)
-        self._problem = problem
-        self._problem_dict = problem.to_dict()
+        self._problem = problem = own_problem(problem)
         self._last_text = problem.prompt
-        return problem.prompt, {"problem": self._problem_dict, "level": level}
+        return problem.prompt, {"problem": fresh(problem.to_dict()), "level": level}
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         if not isinstance(action, str):
@@ -139,7 +168,7 @@ class ReasoningEnv(gymnasium.Env[str, str]):
         self._last_text = action
         if self.render_mode == "human":
             self.render()
-        return "", reward, True, False, {"problem": self._problem_dict, "verdict": verdict.to_dict()}
+        return "", reward, True, False, {"problem": fresh(problem.to_dict()), "verdict": fresh(verdict.to_dict())}
 
     def reward(self, verdict: Verdict) -> float:
         """The reward scheme: ``correct`` / ``wrong`` / ``format_error`` (SATURN: 1 / 0 / -1), and
@@ -159,5 +188,6 @@ class ReasoningEnv(gymnasium.Env[str, str]):
 
     @property
     def problem(self) -> Problem | None:
-        """The problem of the episode in progress (None before reset and after the step)."""
-        return self._problem
+        """A copy of the problem of the episode in progress (None before reset and after the step);
+        editing it changes nothing."""
+        return None if self._problem is None else own_problem(self._problem)

@@ -31,7 +31,7 @@ Reward: 0 for every chunk but the last; the inner env's reward for the last.
 
 Info: the inner env's info plus ``thinking_budget`` = C + (I−1)(C−m) (mechanics.md §2.1: 24,576 at the defaults),
 ``chunks`` (one ``{"prompt_ids", "completion_ids"}`` per chunk so far, the prompt being ``query_ids`` plus the
-carryover ids; shared, not copied), ``trace_length`` (generated tokens so far); at reset ``query_ids``; while the
+carryover ids), ``trace_length`` (generated tokens so far); at reset ``query_ids``; while the
 episode runs ``max_new_tokens`` and ``carryover_ids`` for the next chunk. :func:`training_rows` turns ``chunks``
 into Delethink's training rows. Completion ids are the tokenizer's encoding of the chunk text: exactly what a
 byte-level tokenizer sampled, a canonical re-encoding for a BPE one.
@@ -39,7 +39,10 @@ byte-level tokenizer sampled, a canonical re-encoding for a BPE one.
 Arguments: ``env``, ``tokenizer`` (anything with ``encode(str) -> ids`` and ``decode(ids) -> str``, e.g. a
 Hugging Face tokenizer; :class:`CharTokenizer` by default in the factories), ``chunk_size`` (C), ``carryover``
 (m), ``head``, ``max_chunks`` (I), ``eos_token`` (the stop text, e.g. ``"<|im_end|>"`` for a chat model; default
-``tokenizer.eos_token``; with neither, only a final answer ends an episode early). Registered as
+``tokenizer.eos_token``; with neither, only a final answer ends an episode early). Every info is a fresh deep copy
+and the wrapper keeps its own copy of the problem, so editing an info changes no later chunk, verdict or reward.
+A verdict the verifier could not reach (``verifier_error``) counts as a final answer read: the text is scored by the
+inner env, which pays its ``rewards["verifier_error"]``. Registered as
 ``Markovian-SAT-v0`` and ``Markovian-Math-v0`` (:func:`make_markovian`, ``preset="delethink"`` or ``"tiny"``).
 
 Version history: v0 — first release.
@@ -56,6 +59,7 @@ from gymnasium.envs.registration import load_env_creator
 from gymnasium.error import ResetNeeded
 
 from thinkgym.core import Problem
+from thinkgym.envs.base import fresh, own_problem
 from thinkgym.envs.registration import ENVS
 
 __all__ = [
@@ -148,8 +152,7 @@ class MarkovianThinking(gymnasium.Wrapper[str, str, str, str]):
         if eos_token is not None and (not isinstance(eos_token, str) or not eos_token):
             raise ValueError(f"eos_token must be a non-empty str or None, got {eos_token!r}")
         self.eos_token = eos_token
-        self._problem: Problem | None = None
-        self._problem_dict: dict[str, Any] = {}
+        self._problem: Problem | None = None  # the wrapper's own copy: no info holds it
         self._query = ""
         self._query_ids: list[int] = []
         self._chunks: list[dict[str, list[int]]] = []
@@ -168,8 +171,7 @@ class MarkovianThinking(gymnasium.Wrapper[str, str, str, str]):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         prompt, info = self.env.reset(seed=seed, options=options)
-        self._problem_dict = info["problem"]
-        self._problem = Problem.from_dict(self._problem_dict)
+        self._problem = own_problem(Problem.from_dict(info["problem"]))
         self._query, self._query_ids = prompt, self._encode(prompt)
         self._chunks, self._carry_ids, self._carry_text = [], [], ""
         self._last_text = prompt
@@ -198,7 +200,7 @@ class MarkovianThinking(gymnasium.Wrapper[str, str, str, str]):
         scored = self._carry_text + action
         if self.eos_token is not None and action.endswith(self.eos_token):
             finish = "eos"
-        elif self.env.unwrapped.verify(scored, self._problem).format_ok:
+        elif self._answer_read(scored):
             finish = "answer"
         elif index == self.max_chunks:
             finish = "max_chunks"
@@ -206,12 +208,17 @@ class MarkovianThinking(gymnasium.Wrapper[str, str, str, str]):
             self._carry_over(ids)
             if self.render_mode == "human":
                 self.render()  # the inner env renders the last chunk, when it scores it
-            info = {"problem": self._problem_dict, **self._progress()}
+            info = {"problem": fresh(self._problem.to_dict()), **self._progress()}
             return self._query + self._carry_text, 0.0, False, False, info
         self._problem = None
         _, reward, _, _, info = self.env.step(scored)
         truncated = finish == "max_chunks"
         return "", reward, not truncated, truncated, {**info, **self._progress(), "finish_reason": finish}
+
+    def _answer_read(self, text: str) -> bool:
+        """Whether the inner env's verifier reads a final answer in ``text`` (or reads one it cannot judge)."""
+        verdict = self.env.unwrapped.verify(text, own_problem(self._problem))
+        return verdict.format_ok or verdict.verifier_error
 
     def _carry_over(self, ids: list[int]) -> None:
         """The ``progressive`` trimmer: head + tail of (previous carryover ++ latest chunk), token-exact."""
@@ -224,7 +231,7 @@ class MarkovianThinking(gymnasium.Wrapper[str, str, str, str]):
     def _progress(self) -> dict[str, Any]:
         progress: dict[str, Any] = {
             "thinking_budget": self.thinking_budget,
-            "chunks": list(self._chunks),
+            "chunks": fresh(self._chunks),
             "trace_length": sum(len(c["completion_ids"]) for c in self._chunks),
         }
         if self._problem is not None:
