@@ -22,6 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from thinkgym.core import Problem, Verdict
+from thinkgym.generators.logic.knights_knaves import statement_true
+from thinkgym.generators.logic.skyscrapers import SIDES, line_cells, visible
 from thinkgym.verifiers.extract import last_boxed
 from thinkgym.verifiers.sat import read_assignment
 
@@ -99,8 +101,66 @@ def check_sudoku(text: str, inst: dict[str, Any]) -> None:
                 raise Reject("repeat_in_box", box_row=br // h, box_column=bc // w)
 
 
+def check_futoshiki(text: str, inst: dict[str, Any]) -> None:
+    n = inst["size"]
+    grid = parse_grid(text, n, n, _digits(n))
+    check_latin(grid, inst["grid"], n)
+    for a, b in inst["inequalities"]:
+        if not grid[a[0]][a[1]] < grid[b[0]][b[1]]:
+            raise Reject("inequality_violated", smaller=[a[0] + 1, a[1] + 1], larger=[b[0] + 1, b[1] + 1])
+
+
+def check_skyscrapers(text: str, inst: dict[str, Any]) -> None:
+    n = inst["size"]
+    grid = parse_grid(text, n, n, _digits(n))
+    check_latin(grid, inst["grid"], n)
+    for side in SIDES:
+        for i, clue in enumerate(inst["clues"][side]):
+            seen = visible([grid[r][c] for r, c in line_cells(side, i, n)])
+            if clue and seen != clue:
+                raise Reject("view_clue", side=side, line=i + 1, clue=clue, visible=seen)
+
+
+def check_graph_colouring(text: str, inst: dict[str, Any]) -> None:
+    colour = parse_list(text, inst["vertices"], 1, inst["colours"])
+    for a, b in inst["edges"]:
+        if colour[a - 1] == colour[b - 1]:
+            raise Reject("edge_conflict", edge=[a, b], colour=colour[a - 1])
+
+
+def check_n_queens(text: str, inst: dict[str, Any]) -> None:
+    n = inst["n"]
+    cols = parse_list(text, n, 1, n)
+    for r, c in inst["queens"]:
+        if cols[r - 1] != c:
+            raise Reject("given_changed", row=r, column=c, value=cols[r - 1])
+    for r1 in range(n):
+        for r2 in range(r1 + 1, n):
+            if cols[r1] == cols[r2] or abs(cols[r1] - cols[r2]) == r2 - r1:
+                raise Reject("queens_attack", queens=[[r1 + 1, cols[r1]], [r2 + 1, cols[r2]]])
+
+
+def check_knights_knaves(text: str, inst: dict[str, Any]) -> None:
+    names = inst["people"]
+    words = _SPACE.sub("", text).lower().split(",")
+    if len(words) != len(names):
+        raise Reject("wrong_length", expected_length=len(names), length=len(words))
+    bad = next((i for i, w in enumerate(words) if w not in ("knight", "knave")), None)
+    if bad is not None:
+        raise Reject("bad_value", position=bad, value=words[bad][:20], allowed="knight, knave")
+    knights = [w == "knight" for w in words]
+    for index, st in enumerate(inst["statements"]):
+        if statement_true(st["kind"], [knights[i] for i in st["about"]]) != knights[st["speaker"]]:
+            raise Reject("statement_inconsistent", statement=index, speaker=names[st["speaker"]])
+
+
 CHECKERS: dict[str, Callable[[str, dict[str, Any]], None]] = {
     "sudoku": check_sudoku,
+    "futoshiki": check_futoshiki,
+    "skyscrapers": check_skyscrapers,
+    "graph_colouring": check_graph_colouring,
+    "n_queens": check_n_queens,
+    "knights_knaves": check_knights_knaves,
 }
 
 

@@ -12,11 +12,18 @@ from typing import Any
 
 from thinkgym.core import Problem
 from thinkgym.generators.logic.base import Puzzle
+from thinkgym.generators.logic.futoshiki import Futoshiki
+from thinkgym.generators.logic.graph_colouring import GraphColouring
+from thinkgym.generators.logic.knights_knaves import KnightsKnaves
+from thinkgym.generators.logic.n_queens import NQueens
+from thinkgym.generators.logic.skyscrapers import Skyscrapers
 from thinkgym.generators.logic.sudoku import Sudoku
 
 __all__ = ["FAMILIES", "Puzzle", "generate", "get", "solve"]
 
-FAMILIES: dict[str, Puzzle] = {p.name: p for p in (Sudoku(),)}
+FAMILIES: dict[str, Puzzle] = {
+    p.name: p for p in (Sudoku(), GraphColouring(), NQueens(), Futoshiki(), Skyscrapers(), KnightsKnaves())
+}
 
 
 def get(puzzle: str) -> Puzzle:

@@ -108,7 +108,7 @@ class Puzzle:
         params = self.validate(params)
         instance, solution = self.build(params, random.Random(seed))
         cnf, answer_vars, _ = self.encode(instance)
-        _, stats = measure(cnf.clauses, answer_vars)
+        _, stats = measure(cnf.clauses, answer_vars, top=cnf.top)
         if self.unique and stats["solutions"] != 1:
             raise AssertionError(f"internal error: {self.name} seed {seed} is not unique: {stats}")
         return Problem(

@@ -47,7 +47,7 @@ class CNF:
         self.clauses.append(list(clause))
 
     def at_most_one(self, lits: Sequence[int]) -> None:
-        if len(lits) <= 6:
+        if len(lits) <= 10:
             self.clauses.extend([-a, -b] for i, a in enumerate(lits) for b in lits[i + 1 :])
         else:
             self.cardinality(lits, 1, "atmost")
@@ -109,10 +109,16 @@ class UniqueChecker:
 
 
 def minimise(
-    checker: UniqueChecker, hints: Sequence[int], rng: random.Random, max_removed: int | None = None
+    checker: UniqueChecker,
+    hints: Sequence[int],
+    rng: random.Random,
+    max_removed: int | None = None,
+    fixed: Sequence[int] = (),
 ) -> list[int]:
     """Removes hints in random order while the solution stays unique (at most ``max_removed``);
-    returns the kept hints in their original order."""
+    returns the kept hints in their original order. ``fixed`` hints are assumed throughout."""
+    if max_removed is None and checker.unique(fixed):
+        return []  # unique without any of these hints
     kept = set(hints)
     order = list(hints)
     rng.shuffle(order)
@@ -121,7 +127,7 @@ def minimise(
         if max_removed is not None and removed >= max_removed:
             break
         kept.discard(h)
-        if checker.unique(kept):
+        if checker.unique([*fixed, *kept]):
             removed += 1
         else:
             kept.add(h)
@@ -129,7 +135,7 @@ def minimise(
 
 
 def measure(
-    clauses: list[list[int]], answer_vars: Sequence[int], cap: int = SOLUTION_CAP
+    clauses: list[list[int]], answer_vars: Sequence[int], cap: int = SOLUTION_CAP, top: int | None = None
 ) -> tuple[list[int], dict[str, Any]]:
     """(first model, solver-effort features) of a puzzle's CNF: MiniSat 2.2's ``accum_stats()``
     over "solve, block the solution on ``answer_vars``, solve again", then the number of
@@ -157,7 +163,7 @@ def measure(
         effort=effort,
         solutions=min(count, cap),
         solutions_capped=count > cap,
-        variables=max((abs(lit) for c in clauses for lit in c), default=0),
+        variables=max(answer_vars, default=0) if top is None else top,
         clauses=len(clauses),
     )
     stats["log_effort"] = round(math.log2(1 + effort), 4)

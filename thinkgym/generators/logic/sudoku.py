@@ -12,56 +12,23 @@ Parameters: ``size`` (4, 6 or 9), ``holes`` (0..size^2: how many givens to try t
 from __future__ import annotations
 
 import random
+from functools import cache
 from typing import Any
 
 from thinkgym.generators.logic.base import Puzzle, int_param
+from thinkgym.generators.logic.latin import (
+    cell_var,
+    decode_grid,
+    describe_grid,
+    format_grid,
+    latin_square_cnf,
+    random_row_fill,
+)
 from thinkgym.generators.logic.pysat_tools import CNF, UniqueChecker, minimise
 
-__all__ = ["Sudoku", "BOXES", "format_grid", "latin_square_cnf", "describe_grid", "random_row_fill"]
+__all__ = ["BOXES", "Sudoku", "shuffled_latin"]
 
 BOXES = {4: (2, 2), 6: (2, 3), 9: (3, 3)}
-
-
-def format_grid(grid: list[list[int]]) -> str:
-    return "/".join("".join(str(v) for v in row) for row in grid)
-
-
-def describe_grid(grid: list[list[int]]) -> str:
-    return "\n".join(" ".join(str(v) if v else "." for v in row) for row in grid)
-
-
-def latin_square_cnf(n: int) -> tuple[CNF, Any]:
-    """One-hot Latin square of order n: x(r, c, v) true when cell (r, c) holds v (1..n); every cell
-    one value, every row and column each value once. Returns (cnf, x)."""
-    cnf = CNF()
-    cnf.top = n * n * n
-
-    def x(r: int, c: int, v: int) -> int:
-        return 1 + (r * n + c) * n + (v - 1)
-
-    for r in range(n):
-        for c in range(n):
-            cnf.exactly_one([x(r, c, v) for v in range(1, n + 1)])
-    for v in range(1, n + 1):
-        for i in range(n):
-            cnf.exactly_one([x(i, c, v) for c in range(n)])
-            cnf.exactly_one([x(r, i, v) for r in range(n)])
-    return cnf, x
-
-
-def decode_grid(n: int, x: Any, true: set[int]) -> list[list[int]]:
-    return [[next(v for v in range(1, n + 1) if x(r, c, v) in true) for c in range(n)] for r in range(n)]
-
-
-def random_row_fill(grid: list[list[int]], n: int, rng: random.Random) -> list[list[int]]:
-    """Givens kept, each row's blanks filled with a random permutation of its missing values."""
-    out = []
-    for row in grid:
-        missing = [v for v in range(1, n + 1) if v not in row]
-        rng.shuffle(missing)
-        it = iter(missing)
-        out.append([v if v else next(it) for v in row])
-    return out
 
 
 def shuffled_latin(n: int, h: int, w: int, rng: random.Random) -> list[list[int]]:
@@ -76,6 +43,18 @@ def shuffled_latin(n: int, h: int, w: int, rng: random.Random) -> list[list[int]
     rng.shuffle(stacks)
     cols = [s * w + j for s in stacks for j in rng.sample(range(w), w)]
     return [[digits[base[r][c]] for c in cols] for r in rows]
+
+
+@cache
+def _box_rules(n: int) -> tuple[list[int], ...]:
+    """Each value once per box (built once per size, never mutated)."""
+    cnf, x = CNF(), cell_var(n)
+    h, w = BOXES[n]
+    for v in range(1, n + 1):
+        for br in range(0, n, h):
+            for bc in range(0, n, w):
+                cnf.exactly_one([x(br + i, bc + j, v) for i in range(h) for j in range(w)])
+    return tuple(cnf.clauses)
 
 
 class Sudoku(Puzzle):
@@ -111,11 +90,7 @@ class Sudoku(Puzzle):
 
     def cnf(self, n: int) -> tuple[CNF, Any]:
         cnf, x = latin_square_cnf(n)
-        h, w = BOXES[n]
-        for v in range(1, n + 1):
-            for br in range(0, n, h):
-                for bc in range(0, n, w):
-                    cnf.exactly_one([x(br + i, bc + j, v) for i in range(h) for j in range(w)])
+        cnf.clauses.extend(_box_rules(n))
         return cnf, x
 
     def build(self, params: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], Any]:
