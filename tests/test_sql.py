@@ -246,6 +246,61 @@ def test_runaway_queries_are_stopped_with_a_reason():
     assert run("SELECT 1" + " + 1" * 6_000, gold)[0] == "too_long"
 
 
+def test_the_model_query_over_budget_is_a_wrong_answer_the_verifiers_own_failures_are_verifier_errors():
+    gold = "SELECT COUNT(*) FROM customers"
+    loop = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT COUNT(*) FROM c"
+    small = Limits(max_steps=10_000)
+    # the model's query spends the step budget (the same on every machine): a wrong answer
+    v = verify(fenced(loop), SCHEMA, ROWS, gold, False, small)
+    assert (v.reason, v.format_ok, v.verifier_error, v.details["limit"]) == ("timeout", True, False, "steps")
+    # ... or is still running after the wall clock and its retry: a wrong answer as well
+    v = verify(fenced(loop), SCHEMA, ROWS, gold, False, Limits(timeout_s=0.02, max_steps=10**12))
+    assert (v.reason, v.format_ok, v.verifier_error, v.details["limit"]) == ("timeout", True, False, "wall_clock")
+    # the gold query cannot finish within the limits: the verifier could not decide
+    v = verify(fenced(gold), SCHEMA, ROWS, loop, False, small)
+    assert (v.reason, v.correct, v.format_ok, v.verifier_error) == ("verifier_timeout", False, False, True)
+    # a gold query that does not run, or a database that cannot be built
+    v = verify(fenced(gold), SCHEMA, ROWS, "SELEC 1", False)
+    assert (v.reason, v.verifier_error, v.details["gold_status"]) == ("invalid_gold", True, "syntax_error")
+    v = verify(fenced(gold), [*SCHEMA, "DROP TABLE customers"], ROWS, gold, False)
+    assert (v.reason, v.verifier_error) == ("verifier_crash", True) and "CREATE TABLE" in v.details["error"]
+    v = verify(fenced(gold), SCHEMA, {"customers": [[1]]}, gold, False)  # rows that do not fit the table
+    assert (v.reason, v.verifier_error) == ("verifier_crash", True)
+
+
+def test_a_query_stopped_by_the_wall_clock_is_retried_once_with_more_time(monkeypatch):
+    import thinkgym.verifiers.sql as sql_verifier
+
+    calls = []
+    real = sql_verifier.execute
+
+    def slow_first_time(conn, sql, limits=None):
+        calls.append(limits.timeout_s)
+        if len(calls) == 1:
+            return sql_verifier.Execution("timeout", error="interrupted", limit="wall_clock")
+        return real(conn, sql, limits)
+
+    monkeypatch.setattr(sql_verifier, "execute", slow_first_time)
+    gold = "SELECT COUNT(*) FROM customers"
+    v = verify(fenced(gold), SCHEMA, ROWS, gold, False, Limits(timeout_s=2.0))
+    assert v.correct and calls == [2.0, 2.0 * sql_verifier.RETRY_CLOCK_FACTOR, 2.0]
+
+
+def test_the_env_pays_the_verifier_error_reward_for_a_broken_gold():
+    env = Text2SQLEnv(rewards={"verifier_error": 0.25})
+    _, info = env.reset(seed=0)
+    problem = info["problem"]
+    problem["metadata"]["gold"] = "SELECT nothing FROM nowhere"
+    env.reset(options={"problem": problem})
+    _, reward, terminated, _, info = env.step(fenced("SELECT 1"))
+    assert (reward, terminated, info["verdict"]["reason"], info["verdict"]["verifier_error"]) == (
+        0.25,
+        True,
+        "invalid_gold",
+        True,
+    )
+
+
 @pytest.mark.parametrize(
     "sql",
     [

@@ -7,6 +7,11 @@ tokens are left out where ``encode`` accepts ``add_special_tokens``). The return
 of ``info["reward_parts"]``; ``info["base_reward"]`` is the inner env's reward and
 ``info["response_length"]`` the measured length.
 
+A verdict the verifier could not reach (``info["verdict"]["verifier_error"]``) is neither right
+nor wrong: every wrapper passes the inner env's reward through unchanged (its
+``rewards["verifier_error"]``, default 0) as the single part ``verifier_error``, and learns nothing
+from the episode (HAPO records no length for it).
+
 Sources: LASER (arXiv 2505.15612), HAPO (arXiv 2505.11225), Open-RS (arXiv 2503.16219), DAPO
 (arXiv 2503.14476), AutoThink (arXiv 2505.10832); see each wrapper.
 """
@@ -61,10 +66,17 @@ class _ShapedReward(gymnasium.Wrapper[str, str, str, str]):
     def parts(self, response: str, length: int, reward: float, info: dict[str, Any]) -> dict[str, float]:
         raise NotImplementedError
 
+    def skip(self, info: dict[str, Any]) -> None:
+        """Called instead of :meth:`parts` for an episode whose verifier could not decide."""
+
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         length = self.count(action)
-        parts = self.parts(action, length, reward, info)
+        if info.get("verdict", {}).get("verifier_error", False):
+            self.skip(info)
+            parts = {"verifier_error": float(reward)}
+        else:
+            parts = self.parts(action, length, reward, info)
         info = {**info, "base_reward": reward, "reward_parts": parts, "response_length": length}
         return obs, float(sum(parts.values())), terminated, truncated, info
 
@@ -120,12 +132,18 @@ class HapoReward(_ShapedReward):
         r_len = hapo_length_reward(length, self.history.get(problem_id), correct)
         if correct:
             self._pending[problem_id] = min(length, self._pending.get(problem_id, length))
+        self._count_episode()
+        return {"correctness": 1.0 if correct else 0.0, "length": self.weight * r_len}
+
+    def skip(self, info: dict[str, Any]) -> None:
+        self._count_episode()  # still one episode of the batch, but it records no length
+
+    def _count_episode(self) -> None:
         self._episodes += 1
         if self._episodes % self.update_every == 0:
             for key, best in self._pending.items():
                 self.history[key] = min(best, self.history.get(key, best))
             self._pending.clear()
-        return {"correctness": 1.0 if correct else 0.0, "length": self.weight * r_len}
 
     def state_dict(self) -> dict[str, Any]:
         return {"history": dict(self.history), "pending": dict(self._pending), "episodes": self._episodes}

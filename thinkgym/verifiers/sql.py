@@ -19,6 +19,17 @@ VM instructions or ``Limits.timeout_s`` seconds, whichever comes first (``timeou
 ``Limits.max_rows`` rows are fetched (``too_many_rows``); strings and blobs are capped at
 ``Limits.max_value_bytes``. Nothing a query does can hang the caller or change the data.
 
+**Wrong answer or verifier error.** The step budget is the same on every machine, so a query that
+spends it is the query's fault: a wrong answer (``timeout``, ``format_ok=True``). The wall clock
+depends on the machine's load, so a query stopped by it is run once more with four times the wall
+clock (the same step budget) before it is judged; a model's query still running then is a wrong
+answer too (``timeout``, with ``details["limit"]`` ``"wall_clock"``): a query that costly is no answer
+on a busy machine either, and a policy must not escape the penalty by writing slow SQL. The
+verifier's own failures are verifier errors (``verifier_error=True``, neither right nor wrong, paid
+``rewards["verifier_error"]`` by the envs and left out of training): the gold query does not finish
+within the limits after the retry (``verifier_timeout``), the gold query fails to run
+(``invalid_gold``), or building the database or comparing the results raises (``verifier_crash``).
+
 **Comparison.** Results are compared as multisets of rows, or as sequences when the gold query has
 a top-level ``ORDER BY``. Column order is free: a permutation of the gold's columns matches.
 Numbers compare by value (``3 == 3.0``) within ``math.isclose(rel_tol=1e-6, abs_tol=1e-9)``; text,
@@ -28,7 +39,8 @@ Reasons (SQL): ``correct``; an answer was read (``format_ok=True``): ``wrong_col
 ``wrong_row_count``, ``wrong_values``, ``wrong_order``, ``syntax_error``, ``sql_error``, ``timeout``,
 ``not_allowed``, ``multiple_statements``, ``too_many_rows``, ``too_long``, ``no_result_set``; no
 answer (``format_ok=False``): ``no_answer``, ``unclosed_block``, ``empty_query``,
-``unfinished_thinking``.
+``unfinished_thinking``; the verifier could not decide (``verifier_error=True``):
+``verifier_timeout``, ``invalid_gold``, ``verifier_crash``.
 
 **Judgement rule (discriminator).** The judgement is the value of the last ``"correct": <value>``
 pair inside braces in the answer region, as the paper's ``isCorrectV3`` reads the last JSON object
@@ -39,6 +51,7 @@ around the key, the value optionally quoted). Reasons: ``correct``, ``wrong_judg
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import sqlite3
@@ -59,6 +72,7 @@ __all__ = [
     "compare_results",
     "connect",
     "execute",
+    "execute_with_retry",
     "extract_sql",
     "read_judgement",
     "verify",
@@ -87,6 +101,7 @@ _ACTION_NAMES = {
     if hasattr(sqlite3, name)
 }
 _PROGRESS_EVERY = 1000  # VM instructions between two calls of the progress handler
+RETRY_CLOCK_FACTOR = 4  # a query stopped by the wall clock runs once more with this much more time
 
 
 @dataclass(frozen=True)
@@ -110,12 +125,14 @@ class SQLAnswer:
 
 @dataclass(frozen=True)
 class Execution:
-    """One query's outcome: ``status`` is ``"ok"`` or a verdict reason; ``columns`` the result width."""
+    """One query's outcome: ``status`` is ``"ok"`` or a verdict reason; ``columns`` the result width;
+    for a ``timeout``, ``limit`` says which stopped it: ``"steps"`` or ``"wall_clock"``."""
 
     status: str
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     columns: int = 0
     error: str = ""
+    limit: str = ""
 
 
 @dataclass(frozen=True)
@@ -229,10 +246,15 @@ def execute(conn: sqlite3.Connection, sql: str, limits: Limits | None = None) ->
     conn.set_authorizer(guard)
     deadline = time.monotonic() + limits.timeout_s
     budget = [limits.max_steps // _PROGRESS_EVERY]
+    stopped_by = [""]
 
     def progress() -> int:
         budget[0] -= 1
-        return budget[0] < 0 or time.monotonic() > deadline
+        if budget[0] < 0:
+            stopped_by[0] = "steps"
+        elif time.monotonic() > deadline:
+            stopped_by[0] = "wall_clock"
+        return bool(stopped_by[0])
 
     conn.set_progress_handler(progress, _PROGRESS_EVERY)
     cursor = None
@@ -248,7 +270,7 @@ def execute(conn: sqlite3.Connection, sql: str, limits: Limits | None = None) ->
         if guard.denied is not None:
             return Execution("not_allowed", error=f"{guard.denied}: {message}")
         if "interrupted" in message:
-            return Execution("timeout", error=message)
+            return Execution("timeout", error=message, limit=stopped_by[0])
         status = "syntax_error" if any(m in message for m in _SYNTAX_MARKERS) else "sql_error"
         return Execution(status, error=message)
     except (ValueError, OverflowError, MemoryError) as exc:  # e.g. lone surrogates in the query text
@@ -331,6 +353,20 @@ def compare_results(pred: Execution, gold: Execution, ordered: bool) -> str:
     return "wrong_order" if same_multiset else "wrong_values"
 
 
+def execute_with_retry(conn: sqlite3.Connection, sql: str, limits: Limits | None = None) -> Execution:
+    """:func:`execute`, run once more with ``RETRY_CLOCK_FACTOR`` times the wall clock (the same
+    step budget) when the wall clock stopped it: a busy machine alone does not make a timeout."""
+    limits = limits or Limits()
+    result = execute(conn, sql, limits)
+    if result.status == "timeout" and result.limit == "wall_clock":
+        result = execute(conn, sql, dataclasses.replace(limits, timeout_s=limits.timeout_s * RETRY_CLOCK_FACTOR))
+    return result
+
+
+def _verifier_error(reason: str, details: dict[str, Any]) -> Verdict:
+    return Verdict(False, False, 0.0, reason, details, verifier_error=True)
+
+
 def verify(
     response: str,
     schema: Sequence[str],
@@ -340,23 +376,31 @@ def verify(
     limits: Limits | None = None,
 ) -> Verdict:
     """Execution accuracy of the SQL in ``response`` against the ``gold`` query on the database
-    (``schema``, ``rows``). A gold query that fails to run is a ``ValueError`` (a broken problem)."""
+    (``schema``, ``rows``). The verifier's own failures (the gold query times out or fails, the
+    database cannot be built) are verdicts with ``verifier_error=True`` (module docstring)."""
     answer = extract_sql(response)
     if answer.sql is None:
         return Verdict(False, False, 0.0, answer.status)
-    conn = connect(schema, rows, limits)
-    try:
-        expected = execute(conn, gold, limits)
-        got = execute(conn, answer.sql, limits)
-    finally:
-        conn.close()
-    if expected.status != "ok":
-        raise ValueError(f"the gold query does not run ({expected.status}: {expected.error}): {gold}")
     details: dict[str, Any] = {"sql": answer.sql[:_PREVIEW]}
-    if got.status != "ok":
-        details["error"] = got.error[:_PREVIEW]
-        return Verdict(False, True, 0.0, got.status, details)
-    reason = compare_results(got, expected, ordered)
+    try:
+        conn = connect(schema, rows, limits)
+        try:
+            expected = execute_with_retry(conn, gold, limits)
+            got = execute_with_retry(conn, answer.sql, limits) if expected.status == "ok" else None
+        finally:
+            conn.close()
+        if got is None:
+            reason = "verifier_timeout" if expected.status == "timeout" else "invalid_gold"
+            gold_failure = {"gold_status": expected.status, "error": expected.error[:_PREVIEW]}
+            return _verifier_error(reason, {**details, **gold_failure})
+        if got.status != "ok":
+            details["error"] = got.error[:_PREVIEW]
+            if got.limit:
+                details["limit"] = got.limit
+            return Verdict(False, True, 0.0, got.status, details)
+        reason = compare_results(got, expected, ordered)
+    except Exception as exc:  # any failure of the checker is the verifier's, not the answer's
+        return _verifier_error("verifier_crash", {**details, "error": f"{type(exc).__name__}: {exc}"[:_PREVIEW]})
     details.update(rows=len(got.rows), expected_rows=len(expected.rows))
     return Verdict(reason == "correct", True, float(reason == "correct"), reason, details)
 
