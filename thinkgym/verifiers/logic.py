@@ -23,7 +23,9 @@ from typing import Any
 
 from thinkgym.core import Problem, Verdict
 from thinkgym.generators.logic.knights_knaves import statement_true
+from thinkgym.generators.logic.nonogram import runs
 from thinkgym.generators.logic.skyscrapers import SIDES, line_cells, visible
+from thinkgym.generators.logic.zebra import clue_holds
 from thinkgym.verifiers.extract import last_boxed
 from thinkgym.verifiers.sat import read_assignment
 
@@ -154,6 +156,44 @@ def check_knights_knaves(text: str, inst: dict[str, Any]) -> None:
             raise Reject("statement_inconsistent", statement=index, speaker=names[st["speaker"]])
 
 
+def check_zebra(text: str, inst: dict[str, Any]) -> None:
+    n, categories = inst["houses"], list(inst["categories"].items())
+    parts = _SPACE.sub("", text).lower().split(";")
+    if len(parts) != len(categories):
+        raise Reject("wrong_length", expected_categories=len(categories), categories=len(parts))
+    house: dict[tuple[int, int], int] = {}
+    for c, (part, (name, values)) in enumerate(zip(parts, categories, strict=True)):
+        given = part.split(",")
+        lowered = [v.lower() for v in values]
+        if len(given) != n:
+            raise Reject("wrong_length", category=name, expected_length=n, length=len(given))
+        bad = next((v for v in given if v not in lowered), None)
+        if bad is not None:
+            raise Reject("bad_value", category=name, value=bad[:20], allowed=", ".join(values))
+        if len(set(given)) != n:
+            raise Reject("not_a_permutation", category=name)
+        house.update({(c, lowered.index(v)): h + 1 for h, v in enumerate(given)})
+    for index, clue in enumerate(inst["clues"]):
+        if not clue_holds(clue, house):
+            raise Reject("clue_violated", clue=index + 1)
+
+
+def check_nonogram(text: str, inst: dict[str, Any]) -> None:
+    h, w = len(inst["rows"]), len(inst["columns"])
+    grid = parse_grid(text, h, w, "01")
+    for r, row in enumerate(inst["givens"]):
+        for c, g in enumerate(row):
+            if g >= 0 and grid[r][c] != g:
+                raise Reject("given_changed", row=r + 1, column=c + 1, given=g)
+    for r in range(h):
+        if runs(grid[r]) != inst["rows"][r]:
+            raise Reject("row_clue", row=r + 1, clue=inst["rows"][r], runs=runs(grid[r]))
+    for c in range(w):
+        column = runs([grid[r][c] for r in range(h)])
+        if column != inst["columns"][c]:
+            raise Reject("column_clue", column=c + 1, clue=inst["columns"][c], runs=column)
+
+
 CHECKERS: dict[str, Callable[[str, dict[str, Any]], None]] = {
     "sudoku": check_sudoku,
     "futoshiki": check_futoshiki,
@@ -161,6 +201,8 @@ CHECKERS: dict[str, Callable[[str, dict[str, Any]], None]] = {
     "graph_colouring": check_graph_colouring,
     "n_queens": check_n_queens,
     "knights_knaves": check_knights_knaves,
+    "zebra": check_zebra,
+    "nonogram": check_nonogram,
 }
 
 

@@ -16,13 +16,16 @@ from thinkgym.generators.logic.futoshiki import Futoshiki
 from thinkgym.generators.logic.graph_colouring import GraphColouring
 from thinkgym.generators.logic.knights_knaves import KnightsKnaves
 from thinkgym.generators.logic.n_queens import NQueens
+from thinkgym.generators.logic.nonogram import Nonogram
 from thinkgym.generators.logic.skyscrapers import Skyscrapers
 from thinkgym.generators.logic.sudoku import Sudoku
+from thinkgym.generators.logic.zebra import Zebra
 
 __all__ = ["FAMILIES", "Puzzle", "generate", "get", "solve"]
 
 FAMILIES: dict[str, Puzzle] = {
-    p.name: p for p in (Sudoku(), GraphColouring(), NQueens(), Futoshiki(), Skyscrapers(), KnightsKnaves())
+    p.name: p
+    for p in (Sudoku(), GraphColouring(), NQueens(), Futoshiki(), Skyscrapers(), KnightsKnaves(), Zebra(), Nonogram())
 }
 
 
