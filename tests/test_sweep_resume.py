@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import gymnasium
 import pytest
 
 from thinkgym.agents.policies import Policy
@@ -113,3 +114,32 @@ def test_hf_policy_sweep_with_the_tiny_model():
     greedy = HFPolicy("tiny", max_tokens=8, temperature=0.0)
     prompt = "solve \\boxed{}"
     assert greedy.act(prompt, {}) == greedy.act(prompt, {}), "greedy decoding is deterministic"
+
+
+def test_a_sweep_that_fails_before_its_first_sample_leaves_no_journal(tmp_path):
+    journal = tmp_path / "out" / "samples.jsonl"
+    with pytest.raises(ValueError, match="unknown policy 'bogus'"):
+        sweep("Saturn-SAT-v0", [1], "bogus", episodes=2, progress=False, journal=journal)
+    with pytest.raises(ValueError, match="unknown SAT parameter"):
+        sweep("Saturn-SAT-v0", [1], "oracle", episodes=2, env_kwargs={"bogus": 1}, progress=False, journal=journal)
+    assert not journal.exists()
+    # so the corrected command runs, instead of meeting a journal "written with other settings"
+    rows = sweep("Saturn-SAT-v0", [1], "oracle", episodes=2, progress=False, journal=journal)
+    assert rows[0]["pass@1"] == 1.0 and len(journal.read_text().splitlines()) == 1 + 2
+
+
+def test_mixture_env_reports_a_mixture_row_and_one_row_per_family():
+    rows = sweep("Math-RLVR-v0", [2], "oracle", episodes=24, progress=False, by_family=True)
+    total, parts = rows[0], rows[1:]
+    assert total["family"] == "mixture" and "part_of" not in total
+    families = [r["family"] for r in parts]
+    assert len(families) == len(set(families)) > 1 and "mixture" not in families
+    assert all(r["part_of"] == "mixture" and r["level"] == 2 for r in parts)
+    assert sum(r["episodes"] for r in parts) == total["episodes"] == 24
+    # the problems really came from those families: each row's own parameters are its family's
+    env = gymnasium.make("Math-RLVR-v0")
+    seen = {env.reset(seed=e, options={"level": 2})[1]["problem"]["params"]["family"] for e in range(24)}
+    assert set(families) == seen
+    # one family: no mixture label, no extra rows
+    single = sweep("Math-RLVR-v0", [2], "oracle", episodes=4, env_kwargs={"family": "fractions"}, progress=False)
+    assert len(single) == 1 and single[0]["family"] == "fractions"

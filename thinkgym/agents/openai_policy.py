@@ -8,7 +8,9 @@ honoured). Token usage of every answer is kept in ``usage`` (prompt and completi
 server reports them). Standard library only: ``urllib`` and a thread pool.
 
 A request that still fails after the retries raises :class:`EndpointError` naming the URL and the
-last error: a sweep must not mistake a dead server for a wrong answer.
+last error: a sweep must not mistake a dead server for a wrong answer. Before any of that, the
+constructor probes ``/models`` once with a short timeout (``probe_timeout``) and no retries, so a
+server that is not there (a typo in the URL, a server not started) fails in seconds.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class OpenAIPolicy(Policy):
     system: an optional system message for chat requests.
     concurrency: requests in flight at once in ``act_batch``.
     timeout: seconds per request. retries: extra attempts after the first. backoff: first wait (s).
+    probe_timeout: seconds for the one ``/models`` request that checks the server is there.
     """
 
     name = "openai"
@@ -64,6 +67,7 @@ class OpenAIPolicy(Policy):
         timeout: float = 600.0,
         retries: int = 4,
         backoff: float = 1.0,
+        probe_timeout: float = 5.0,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -81,7 +85,7 @@ class OpenAIPolicy(Policy):
             self.sampling["seed"] = seed
         self.concurrency, self.timeout, self.retries, self.backoff = concurrency, timeout, retries, backoff
         self.usage: list[dict[str, int]] = []
-        self.model = model or self._first_model()
+        self.model = self._probe(model, min(timeout, probe_timeout))
 
     # -- HTTP ------------------------------------------------------------------------------
     def _request(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -111,10 +115,28 @@ class OpenAIPolicy(Policy):
                 time.sleep(wait)
         raise EndpointError(f"{url} failed after {self.retries + 1} attempt(s): {last}")
 
-    def _first_model(self) -> str:
-        models = self._request("/models").get("data") or []
+    def _probe(self, model: str | None, timeout: float) -> str:
+        """One GET of ``/models``: fails fast when nothing answers; the model (given, else the
+        first one the server lists)."""
+        url = self.base_url + "/models"
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as resp:
+                listing = json.loads(resp.read())
+        except urllib.error.HTTPError:  # something answers; it may be busy or list no models
+            listing = None if model else self._request("/models")
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            raise EndpointError(
+                f"cannot reach {self.base_url} ({type(exc).__name__}: {exc}, one try with a {timeout:g} s "
+                "timeout); start the server or fix the URL"
+            ) from None
+        except json.JSONDecodeError:
+            listing = None
+        if model:
+            return model
+        models = (listing or {}).get("data") or []
         if not models:
-            raise EndpointError(f"{self.base_url}/models lists no model; pass model=")
+            raise EndpointError(f"{url} lists no model; name it: openai:URL#MODEL (or model=)")
         return models[0]["id"]
 
     def complete(self, prompt: str) -> tuple[str, dict[str, int]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from thinkgym.generators import sat as sat_gen
 
-__all__ = ["Policy", "OraclePolicy", "RandomPolicy", "make_policy", "POLICIES"]
+__all__ = ["Policy", "OraclePolicy", "RandomPolicy", "check_policy_spec", "make_policy", "POLICIES"]
 
 
 class Policy:
@@ -84,6 +84,16 @@ class RandomPolicy(Policy):
 POLICIES = ("oracle", "random", "hf:PATH", "openai:URL")
 
 
+def check_policy_spec(spec: str) -> None:
+    """A ``ValueError`` naming the valid forms unless ``spec`` has one of them (nothing is loaded)."""
+    if spec in ("oracle", "random") or (spec.startswith(("hf:", "openai:")) and spec.partition(":")[2]):
+        return
+    raise ValueError(
+        f"unknown policy {spec!r}; valid: {', '.join(POLICIES)} "
+        "(e.g. --policy oracle, --policy hf:tiny, --policy openai:http://localhost:8000/v1)"
+    )
+
+
 def make_policy(spec: str | Policy, seed: int = 0, **options: Any) -> Policy:
     """A policy from a spec string:
 
@@ -96,6 +106,7 @@ def make_policy(spec: str | Policy, seed: int = 0, **options: Any) -> Policy:
     """
     if isinstance(spec, Policy):
         return spec
+    check_policy_spec(spec)
     if spec == "random":
         return RandomPolicy(seed=seed)
     if spec == "oracle":
@@ -104,9 +115,7 @@ def make_policy(spec: str | Policy, seed: int = 0, **options: Any) -> Policy:
         from thinkgym.agents.hf_policy import HFPolicy
 
         return HFPolicy(spec[3:], seed=seed, **options)
-    if spec.startswith("openai:"):
-        from thinkgym.agents.openai_policy import OpenAIPolicy
+    from thinkgym.agents.openai_policy import OpenAIPolicy
 
-        url, _, model = spec[7:].partition("#")
-        return OpenAIPolicy(url, model or None, **options)  # no seed: the k samples must differ
-    raise ValueError(f"unknown policy {spec!r}; valid: {', '.join(POLICIES)}")
+    url, _, model = spec[7:].partition("#")
+    return OpenAIPolicy(url, model or None, **options)  # no seed: the k samples must differ

@@ -8,7 +8,13 @@ averaged over problems.
 With a ``journal`` path every answered sample is appended to a JSONL file as soon as it is
 scored; a sweep started again with the same journal skips what is there, so a killed sweep picks
 up where it stopped without asking the policy again. The journal's first line records the
-settings, and a journal written with other settings is refused rather than mixed in.
+settings, and a journal written with other settings is refused rather than mixed in. Nothing is
+written before the first sample is scored, so a sweep that fails at the start (a bad policy, a
+bad env argument, a dead endpoint) leaves no journal behind to refuse the corrected command.
+
+Mixture envs (``Math-RLVR-v0`` with every family) draw each episode from one of several
+families: a level's row then says ``family = "mixture"`` and keeps only the parameters every
+episode shares, and with ``by_family=True`` a row per family follows it (``part_of = "mixture"``).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ class _Journal:
     """Append-only JSONL of scored samples, keyed by (env, level, episode, sample)."""
 
     def __init__(self, path: Path | None, settings: dict[str, Any]) -> None:
-        self.path, self.done = path, {}
+        self.path, self.done, self.settings = path, {}, settings
         if path is None:
             return
         if path.exists() and path.stat().st_size:
@@ -52,15 +58,16 @@ class _Journal:
                 except json.JSONDecodeError:  # a line cut short when the sweep was killed
                     continue
                 self.done[(rec["env"], rec["level"], rec["episode"], rec["sample"])] = rec
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({"settings": settings}) + "\n", encoding="utf-8")
 
     def add(self, rec: dict[str, Any]) -> None:
         self.done[(rec["env"], rec["level"], rec["episode"], rec["sample"])] = rec
-        if self.path is not None:
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(rec) + "\n")
+        if self.path is None:
+            return
+        if not (self.path.exists() and self.path.stat().st_size):  # the header comes with the first sample
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps({"settings": self.settings}) + "\n", encoding="utf-8")
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(rec) + "\n")
 
 
 def sweep(
@@ -76,10 +83,12 @@ def sweep(
     progress: bool = True,
     journal: str | Path | None = None,
     batch_size: int = 64,
+    by_family: bool = False,
 ) -> list[dict[str, Any]]:
     """One result row per level: env, level, generator params, difficulty, pass@1..pass@k, mean
     and percentile response length (characters; completion tokens when the policy reports them),
-    format-error rate (no answer could be read), mean reward."""
+    format-error rate (no answer could be read), mean reward. A level whose episodes come from
+    several families says ``family = "mixture"``; ``by_family`` adds a row per family after it."""
     samples = k if samples is None else samples
     if k < 1 or samples < k:
         raise ValueError(f"need 1 <= k <= samples, got k={k}, samples={samples}")
@@ -140,14 +149,34 @@ def sweep(
     finally:
         bar.close()
         env.close()
-    return [_level_row(env_id, level, episodes, samples, k, book) for level in levels]
+    rows = []
+    for level in levels:
+        by_episode = [[book.done[(env_id, level, e, s)] for s in range(samples)] for e in range(episodes)]
+        rows.append(_level_row(env_id, level, by_episode, k))
+        families = sorted({str(ep[0]["params"].get("family")) for ep in by_episode})
+        if by_family and len(families) > 1:
+            for family in families:
+                part = [ep for ep in by_episode if str(ep[0]["params"].get("family")) == family]
+                rows.append({**_level_row(env_id, level, part, k), "part_of": "mixture"})
+    return rows
 
 
-def _level_row(env_id: str, level: int, episodes: int, samples: int, k: int, book: _Journal) -> dict[str, Any]:
-    recs = [book.done[(env_id, level, e, s)] for e in range(episodes) for s in range(samples)]
-    correct_counts = [sum(book.done[(env_id, level, e, s)]["correct"] for s in range(samples)) for e in range(episodes)]
+def _shared_params(recs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The generator parameters every record shares; ``family`` is ``"mixture"`` when it varies."""
+    first = recs[0]["params"]
+    shared = {key: value for key, value in first.items() if all(r["params"].get(key) == value for r in recs)}
+    if "family" in first and "family" not in shared:
+        shared = {"family": "mixture", **shared}
+    return shared
+
+
+def _level_row(env_id: str, level: int, by_episode: list[list[dict[str, Any]]], k: int) -> dict[str, Any]:
+    """The row of one level from its records, ``by_episode[e][s]`` (sample ``s`` of episode ``e``)."""
+    recs = [r for episode in by_episode for r in episode]
+    episodes, samples = len(by_episode), len(by_episode[0])
+    correct_counts = [sum(r["correct"] for r in episode) for episode in by_episode]
     chars = [r["chars"] for r in recs]
-    row: dict[str, Any] = {"env": env_id, "level": level, **recs[0]["params"]}
+    row: dict[str, Any] = {"env": env_id, "level": level, **_shared_params(recs)}
     row["difficulty"] = round(statistics.fmean(r["difficulty"] for r in recs), 4)
     row["episodes"], row["samples"] = episodes, samples
     for j in range(1, k + 1):
