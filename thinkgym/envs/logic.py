@@ -42,7 +42,20 @@ from thinkgym.envs.base import ReasoningEnv
 from thinkgym.generators import logic as logic_gen
 from thinkgym.verifiers import logic as logic_verifier
 
-__all__ = ["LogicEnv", "LogicMixEnv", "LogicSudokuEnv", "check_mixture"]
+__all__ = [
+    "LOGIC_ENVS",
+    "LogicEnv",
+    "LogicFutoshikiEnv",
+    "LogicGraphColouringEnv",
+    "LogicKnightsKnavesEnv",
+    "LogicMixEnv",
+    "LogicNQueensEnv",
+    "LogicNonogramEnv",
+    "LogicSkyscrapersEnv",
+    "LogicSudokuEnv",
+    "LogicZebraEnv",
+    "check_mixture",
+]
 
 
 class LogicEnv(ReasoningEnv):
@@ -63,7 +76,55 @@ class LogicEnv(ReasoningEnv):
 
 class LogicSudokuEnv(LogicEnv):
     puzzle = "sudoku"
-    levels = logic_gen.get("sudoku").levels
+    levels = logic_gen.get(puzzle).levels
+
+
+class LogicGraphColouringEnv(LogicEnv):
+    puzzle = "graph_colouring"
+    levels = logic_gen.get(puzzle).levels
+
+
+class LogicNQueensEnv(LogicEnv):
+    puzzle = "n_queens"
+    levels = logic_gen.get(puzzle).levels
+
+
+class LogicFutoshikiEnv(LogicEnv):
+    puzzle = "futoshiki"
+    levels = logic_gen.get(puzzle).levels
+
+
+class LogicSkyscrapersEnv(LogicEnv):
+    puzzle = "skyscrapers"
+    levels = logic_gen.get(puzzle).levels
+
+
+class LogicKnightsKnavesEnv(LogicEnv):
+    puzzle = "knights_knaves"
+    levels = logic_gen.get(puzzle).levels
+
+
+class LogicZebraEnv(LogicEnv):
+    puzzle = "zebra"
+    levels = logic_gen.get(puzzle).levels
+
+
+class LogicNonogramEnv(LogicEnv):
+    puzzle = "nonogram"
+    levels = logic_gen.get(puzzle).levels
+
+
+# env id -> class, in the order of docs/logic.md
+LOGIC_ENVS: dict[str, type[LogicEnv]] = {
+    "Logic-Sudoku-v0": LogicSudokuEnv,
+    "Logic-GraphColouring-v0": LogicGraphColouringEnv,
+    "Logic-NQueens-v0": LogicNQueensEnv,
+    "Logic-Futoshiki-v0": LogicFutoshikiEnv,
+    "Logic-Skyscrapers-v0": LogicSkyscrapersEnv,
+    "Logic-KnightsKnaves-v0": LogicKnightsKnavesEnv,
+    "Logic-Zebra-v0": LogicZebraEnv,
+    "Logic-Nonogram-v0": LogicNonogramEnv,
+}
 
 
 def check_mixture(mixture: Mapping[str, float] | None) -> dict[str, float]:

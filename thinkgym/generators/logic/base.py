@@ -99,7 +99,7 @@ class Puzzle:
     def _example(self) -> tuple[str, str]:
         cached = self.__dict__.get("_example_text")
         if cached is None:
-            instance, solution = self.build(self.validate(self.example_params), random.Random(0))
+            instance, solution = self.build(self.validate(self.example_params), random.Random("worked example"))
             cached = self.__dict__["_example_text"] = (self.describe(instance), self.format_answer(solution))
         return cached
 

@@ -1,0 +1,209 @@
+"""Logic puzzles, per family: the pysat oracle is right, difficulty is measured (median solver effort
+rises with the level), a random policy does worse at the top level, the verifier checks constraints
+(every one-cell change of a correct answer is judged exactly as the solver judges it; other valid
+solutions pass), generation is deterministic, bad parameters and malformed answers are handled.
+
+Sizes: 100 instances per level for the effort medians and the oracle, 200 at level 1 (the fastest
+level of every family); the instances are generated inside each test, nothing is cached between
+tests.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+
+import pytest
+from pysat.solvers import Minisat22
+
+from thinkgym.generators import logic
+from thinkgym.verifiers.logic import verify
+
+FAMILIES = sorted(logic.FAMILIES)
+
+
+def boxed(text: str) -> str:
+    return f"Let me think.\n\\boxed{{{text}}}"
+
+
+def all_solutions(instance_puzzle: str, instance: dict, cap: int = 2000) -> set[str]:
+    """Every solution's answer text (up to ``cap``), enumerated by MiniSat with blocking clauses."""
+    puzzle = logic.get(instance_puzzle)
+    cnf, answer_vars, decode = puzzle.encode(instance)
+    out = set()
+    with Minisat22(bootstrap_with=cnf.clauses) as s:
+        while s.solve() and len(out) < cap:
+            true = set(s.get_model())
+            out.add(puzzle.format_answer(decode(true)))
+            s.add_clause([-v if v in true else v for v in answer_vars])
+    return out
+
+
+def one_cell_changes(puzzle: str, instance: dict, answer: str) -> list[str]:
+    """Every answer that differs from ``answer`` in one cell / entry (zebra: two values of one
+    category swapped, so each category stays a permutation and the clues decide)."""
+    if puzzle in ("sudoku", "futoshiki", "skyscrapers", "nonogram"):
+        alphabet = "01" if puzzle == "nonogram" else "123456789"[: instance["size"]]
+        out = []
+        for i, ch in enumerate(answer):
+            if ch != "/":
+                out += [answer[:i] + other + answer[i + 1 :] for other in alphabet if other != ch]
+        return out
+    if puzzle == "zebra":
+        cats = [part.split(",") for part in answer.split(";")]
+        out = []
+        for c, values in enumerate(cats):
+            for i in range(len(values)):
+                for j in range(i + 1, len(values)):
+                    swapped = [list(v) for v in cats]
+                    swapped[c][i], swapped[c][j] = swapped[c][j], swapped[c][i]
+                    out.append(";".join(",".join(v) for v in swapped))
+        return out
+    tokens = answer.split(",")
+    alphabet = {
+        "graph_colouring": [str(c) for c in range(1, instance.get("colours", 0) + 1)],
+        "n_queens": [str(c) for c in range(1, instance.get("n", 0) + 1)],
+        "knights_knaves": ["knight", "knave"],
+    }[puzzle]
+    return [
+        ",".join(tokens[:i] + [other] + tokens[i + 1 :])
+        for i, tok in enumerate(tokens)
+        for other in alphabet
+        if other != tok
+    ]
+
+
+@pytest.mark.parametrize("puzzle", FAMILIES)
+def test_oracle_effort_and_random_policy_per_level(puzzle):
+    fam = logic.get(puzzle)
+    levels = sorted(fam.levels)
+    assert levels == list(range(1, len(levels) + 1)) and len(levels) >= 4
+    guess_rng = random.Random(987654321)  # not a generator seed: guesses must not replay the generator's draws
+    medians, random_rate = {}, {}
+    for level in levels:
+        count = 200 if level == 1 else 100
+        problems = [fam.generate(fam.levels[level], seed) for seed in range(count)]
+        for p in problems:
+            stats = p.metadata["solver"]
+            assert p.family == "logic" and p.metadata["puzzle"] == puzzle
+            assert {"decisions", "conflicts", "propagations", "effort", "solutions"} <= set(stats)
+            assert stats["effort"] == stats["decisions"] + stats["conflicts"] + stats["propagations"]
+            if fam.unique:
+                assert stats["solutions"] == 1 and p.metadata["unique"]
+            oracle = logic.solve(p.metadata)
+            verdict = verify(boxed(oracle), p)
+            assert verdict.correct, (level, p.metadata["seed"], verdict)
+            assert verify(boxed(p.answer), p).correct, "the stored answer satisfies the rules too"
+        medians[level] = statistics.median(p.metadata["solver"]["effort"] for p in problems[:100])
+        guesses = [verify(boxed(fam.random_answer(p.metadata["instance"], guess_rng)), p) for p in problems * 3]
+        assert all(v.format_ok for v in guesses), "random guesses are well formed"
+        random_rate[level] = sum(v.correct for v in guesses) / len(guesses)
+    assert all(medians[a] < medians[b] for a, b in zip(levels, levels[1:], strict=False)), medians
+    assert random_rate[levels[-1]] < random_rate[1], random_rate
+    assert random_rate[1] > 0
+
+
+@pytest.mark.parametrize("puzzle", FAMILIES)
+def test_one_cell_changes_are_judged_as_the_solver_judges_them(puzzle):
+    fam = logic.get(puzzle)
+    rejected = 0
+    for level in sorted(fam.levels)[:3]:
+        for seed in range(3):
+            p = fam.generate(fam.levels[level], seed)
+            solutions = all_solutions(puzzle, p.metadata["instance"])
+            assert p.answer in solutions
+            for changed in one_cell_changes(puzzle, p.metadata["instance"], p.answer):
+                verdict = verify(boxed(changed), p)
+                assert verdict.correct == (changed in solutions), (level, seed, changed, verdict)
+                if not verdict.correct:
+                    rejected += 1
+                    assert verdict.format_ok and verdict.reason != "correct"
+    assert rejected > 0
+
+
+@pytest.mark.parametrize("puzzle", FAMILIES)
+def test_other_valid_solutions_are_accepted_or_there_are_none(puzzle):
+    fam = logic.get(puzzle)
+    others = 0
+    for seed in range(10):
+        p = fam.generate(fam.levels[3], seed)
+        solutions = all_solutions(puzzle, p.metadata["instance"], cap=50)
+        assert len(solutions) == min(50, p.metadata["solver"]["solutions"]) or p.metadata["solver"]["solutions_capped"]
+        if fam.unique:
+            assert solutions == {p.answer}
+        for other in sorted(solutions - {p.answer})[:5]:
+            assert verify(boxed(other), p).correct
+            others += 1
+    if not fam.unique:
+        assert others > 0, "a family with several solutions accepts the ones not stored"
+
+
+@pytest.mark.parametrize("puzzle", FAMILIES)
+def test_generation_is_deterministic_and_seeds_differ(puzzle):
+    fam = logic.get(puzzle)
+    params = fam.levels[3]
+    assert fam.generate(params, 7) == fam.generate(params, 7)
+    assert len({fam.generate(params, s).id for s in range(20)}) >= 18
+
+
+@pytest.mark.parametrize("puzzle", FAMILIES)
+def test_malformed_answers_are_verdicts_with_reasons(puzzle):
+    fam = logic.get(puzzle)
+    p = fam.generate(fam.levels[1], 0)
+    assert verify("no box here", p).reason == "no_answer"
+    assert verify("<think>\\boxed{" + p.answer + "}", p).reason == "unfinished_thinking"
+    assert verify("\\boxed{" + p.answer, p).reason == "unclosed_box"
+    for junk in ("", "?", p.answer + "/1", p.answer + ",1", p.answer[:-1], "x" * 10_000, "\\boxed{}"):
+        verdict = verify(boxed(junk), p)
+        assert not verdict.correct and verdict.format_ok and verdict.reason != "correct", junk
+    assert verify(boxed(" " + p.answer.upper() + " "), p).correct or puzzle not in ("zebra", "knights_knaves")
+    assert verify(f"\\boxed{{\\text{{{p.answer}}}}}", p).correct
+
+
+@pytest.mark.parametrize("puzzle", FAMILIES)
+def test_bad_parameters_name_the_parameter(puzzle):
+    fam = logic.get(puzzle)
+    name = fam.param_names[0]
+    with pytest.raises(ValueError, match=name):
+        fam.generate({**fam.levels[1], name: 10_000}, 0)
+    with pytest.raises(ValueError, match="unknown"):
+        fam.generate({**fam.levels[1], "bogus": 1}, 0)
+    with pytest.raises(ValueError, match=name):
+        fam.generate({k: v for k, v in fam.levels[1].items() if k != name}, 0)
+
+
+def test_verifier_reasons_for_rule_breaks():
+    sudoku = logic.get("sudoku").generate({"size": 4, "holes": 16}, 3)
+    grid = sudoku.answer.split("/")
+    grid[0] = grid[0][1] + grid[0][0] + grid[0][2:]  # swap two cells of row 1: columns repeat
+    assert verify(boxed("/".join(grid)), sudoku).reason in ("repeat_in_column", "given_changed", "repeat_in_box")
+    assert verify(boxed("1111/2222/3333/4444"), sudoku).reason in ("given_changed", "repeat_in_row")
+    assert verify(boxed("1234/12345/1234/1234"), sudoku).reason == "wrong_length"
+    assert verify(boxed("12a4/1234/1234/1234"), sudoku).reason == "bad_char"
+    queens = logic.get("n_queens").generate({"n": 8, "placed": 0}, 1)
+    assert verify(boxed("1,2,3,4,5,6,7,8"), queens).reason == "queens_attack"
+    assert verify(boxed("1,2,3,4,5,6,7,9"), queens).reason == "bad_value"
+    kk = logic.get("knights_knaves").generate({"people": 3}, 0)
+    assert verify(boxed("knight,knave,liar"), kk).reason == "bad_value"
+
+
+def test_unknown_puzzle_is_a_verifier_error():
+    p = logic.get("sudoku").generate({"size": 4, "holes": 4}, 0)
+    verdict = verify(boxed(p.answer), {**p.metadata, "puzzle": "chess"})
+    assert verdict.verifier_error and not verdict.correct and verdict.reason == "unknown_puzzle"
+    with pytest.raises(ValueError, match="puzzle must be one of"):
+        logic.generate("chess", {}, 0)
+
+
+def test_generation_is_fixed_across_machines():
+    # random.Random and MiniSat are deterministic: this pins one instance per family, so a change to a
+    # generator (which would silently change every exported data set) is caught.
+    ids = {name: logic.get(name).generate(logic.get(name).levels[1], 0).id for name in FAMILIES}
+    assert len(set(ids.values())) == len(FAMILIES)
+    sudoku = logic.get("sudoku").generate({"size": 4, "holes": 6}, 0)
+    assert sudoku.answer == PINNED_SUDOKU_ANSWER
+    assert sudoku.id == PINNED_SUDOKU_ID
+
+
+PINNED_SUDOKU_ANSWER = "2413/3142/4321/1234"
+PINNED_SUDOKU_ID = "logic-c51fcdd4cf6e7034a97225b0"
