@@ -4,8 +4,8 @@ import gymnasium
 import pytest
 
 from thinkgym.cli import main
-from thinkgym.rewards.trl import trl_reward_func
-from thinkgym.rewards.verl import compute_score
+from thinkgym.integrations.trl import trl_reward_func
+from thinkgym.integrations.verl import compute_score
 
 datasets = pytest.importorskip("datasets")
 
@@ -27,12 +27,8 @@ def _one_step_config(trl, out, max_completion_length):
 
 
 def test_hf_export_feeds_the_trl_reward_function(tmp_path):
-    assert (
-        main(
-            ["export", "--levels", "1,3", "--count", "4", "--test-count", "2", "--format", "hf", "--out", str(tmp_path)]
-        )
-        == 0
-    )
+    args = ["export", "--env", "Saturn-SAT-v0", "--levels", "1,3", "--count", "4", "--test-count", "2"]
+    assert main([*args, "--format", "hf", "--out", str(tmp_path)]) == 0
     train = datasets.load_from_disk(str(tmp_path / "train"))
     test = datasets.load_from_disk(str(tmp_path / "test"))
     assert train.num_rows == 8 and test.num_rows == 4
@@ -46,7 +42,8 @@ def test_hf_export_feeds_the_trl_reward_function(tmp_path):
 
 def test_verl_export_and_compute_score(tmp_path):
     path = tmp_path / "sat.parquet"
-    assert main(["export", "--levels", "2", "--count", "5", "--format", "verl", "--out", str(path)]) == 0
+    args = ["export", "--env", "Saturn-SAT-v0", "--levels", "2", "--count", "5", "--format", "verl"]
+    assert main([*args, "--out", str(path)]) == 0
     data = datasets.Dataset.from_parquet(str(path))
     row = data[0]
     assert row["data_source"] == "Saturn-SAT-v0" and row["prompt"][0]["role"] == "user"
@@ -58,6 +55,19 @@ def test_verl_export_and_compute_score(tmp_path):
     assert bad == {"score": 0.0, "acc": 0.0, "format_ok": 1.0}
     with pytest.raises(ValueError, match="extra_info"):
         compute_score(row["data_source"], "x", truth, None)
+    # verl adds keys to extra_info and passes reward_kwargs: both are accepted
+    assert compute_score(row["data_source"], f"\\boxed{{{truth}}}", truth, {**row["extra_info"], "num_turns": 1}, k=1)[
+        "score"
+    ] == 1.0
+
+
+def test_the_old_import_paths_still_work():
+    from thinkgym.agents import trl_env
+    from thinkgym.integrations import trl, verl
+    from thinkgym.rewards import verl as old_verl
+
+    assert trl_env.tool_environment_factory is trl.tool_environment_factory
+    assert old_verl.compute_score is verl.compute_score
 
 
 def test_play_reads_answers_from_stdin(tmp_path):
@@ -117,7 +127,7 @@ def test_trl_reward_function_inside_the_installed_grpo_trainer(tmp_path):
 def test_tool_environment_follows_trls_protocol():
     import json
 
-    from thinkgym.agents.trl_env import tool_environment_factory
+    from thinkgym.integrations.trl import tool_environment_factory
 
     env = tool_environment_factory("Saturn-SAT-v0", level=4)()
     _, info = gymnasium.make("Saturn-SAT-v0", level=4).reset(seed=11)
@@ -143,8 +153,8 @@ def test_tool_environment_inside_the_installed_grpo_trainer(tmp_path):
     from trl.chat_template_utils import add_response_schema, qwen3_chat_template
 
     from thinkgym.agents.models import load_model
-    from thinkgym.agents.trl_env import tool_environment_factory
     from thinkgym.experiments.export import export_problems, row_problem
+    from thinkgym.integrations.trl import tool_environment_factory
 
     rows = export_problems("Saturn-SAT-v0", {1: 4})
     data = datasets.Dataset.from_list(

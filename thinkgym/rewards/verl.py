@@ -1,44 +1,8 @@
-"""verl adapter: ``compute_score`` for verl's reward manager, scoring with thinkgym's verifiers.
+"""Deprecated: moved to :mod:`thinkgym.integrations.verl`; this name re-exports it and will be removed.
 
-verl calls ``compute_score(data_source, solution_str, ground_truth, extra_info)`` once per
-response (``custom_reward_function.path`` / ``.name`` in its config). With data exported by
-``thinkgym export --format verl``, ``data_source`` is the env id and ``extra_info["problem"]`` the
-problem as JSON, so the response is judged by exactly the env's verifier and reward scheme: the
-problem is replayed with ``reset(options={"problem": ...})`` and the response is the ``step``.
-
-Returns a dict, which verl logs column by column: ``score`` (the env's reward), ``acc`` (1.0 when
-the verifier says correct) and ``format_ok``.
+verl configs that point ``custom_reward_function.path`` at this file keep working.
 """
 
-from __future__ import annotations
-
-import json
-from functools import lru_cache
-from typing import Any
-
-import gymnasium
+from thinkgym.integrations.verl import compute_score
 
 __all__ = ["compute_score"]
-
-
-@lru_cache(maxsize=32)
-def _env(env_id: str) -> gymnasium.Env:
-    import thinkgym  # noqa: F401  (registers the envs in a fresh verl worker)
-
-    return gymnasium.make(env_id)
-
-
-def compute_score(
-    data_source: str, solution_str: str, ground_truth: Any = None, extra_info: dict[str, Any] | None = None
-) -> dict[str, float]:
-    """Scores one response; ``extra_info["problem"]`` (JSON or dict) is required."""
-    problem = (extra_info or {}).get("problem")
-    if problem is None:
-        raise ValueError("thinkgym's compute_score needs extra_info['problem']; export with --format verl")
-    if isinstance(problem, str):
-        problem = json.loads(problem)
-    env = _env(data_source)
-    env.reset(options={"problem": problem})
-    _, reward, _, _, info = env.step(solution_str if isinstance(solution_str, str) else str(solution_str))
-    verdict = info["verdict"]
-    return {"score": float(reward), "acc": float(verdict["correct"]), "format_ok": float(verdict["format_ok"])}

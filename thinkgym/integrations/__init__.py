@@ -1,0 +1,15 @@
+"""Thin adapters that put thinkgym envs inside other RL libraries; one module per library.
+
+- :mod:`thinkgym.integrations.trl`: ``trl_reward_func`` and ``tool_environment_factory`` for TRL's
+  ``GRPOTrainer`` (extra ``dev``, which brings ``trl``);
+- :mod:`thinkgym.integrations.verl`: ``compute_score`` for verl's reward managers (extra ``verl``);
+- :mod:`thinkgym.integrations.openenv`: any thinkgym env served over OpenEnv's protocol
+  (``thinkgym serve``), and a client (extra ``openenv``);
+- :mod:`thinkgym.integrations.verifiers`: thinkgym envs as Prime Intellect ``verifiers`` tasksets
+  (extra ``verifiers``);
+- :mod:`thinkgym.integrations.skyrl`: thinkgym envs as SkyRL-gym text envs (extra ``skyrl-gym``).
+
+Importing this package imports none of those libraries; each module imports its library only when
+the module itself is imported. The env, its verifier and its sandbox stay thinkgym's: an adapter
+only translates calls. docs/integrations.md lists what was tested, and at which version.
+"""
