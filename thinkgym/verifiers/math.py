@@ -18,29 +18,44 @@ The pipeline, cheapest first:
    ``latex2sympy2_extended`` and compares them with SymPy (:mod:`math_compare`) under a hard
    wall-clock deadline; a worker that overruns is killed and the verdict is ``"timeout"``.
 
-Rules for numbers: a gold written as a decimal with d places accepts any answer within half a unit
-of its last place (gold ``3.14`` accepts ``3.1416`` and ``\\pi``, not ``3.1``); any other gold needs
-an exactly equal value (``0.5`` matches ``\\frac12``, ``1.414`` does not match ``\\sqrt2``, ``0.333``
-does not match ``\\frac13``, ``0.\\overline{3}`` does). A percent sign may be dropped or added on
-one side (gold ``50\\%`` accepts ``50`` and ``0.5``); a degree sign likewise (``45^\\circ`` matches
-``\\frac{\\pi}{4}``). Units are ignored.
+Rules for numbers: exact unless the problem says otherwise. ``0.5`` matches ``\\frac12``, ``1/2``
+and ``0.50``, not ``0.46``, ``\\frac{\\sqrt2}{3}`` or ``0.5\\%``; ``3.14`` does not match ``\\pi``;
+``0.\\overline{3}`` matches ``\\frac13``. A tolerance applies only when passed explicitly
+(``tolerance={"abs": x}`` or ``{"rel": x}``; the math envs pass ``problem.metadata["tolerance"]``).
+Percent: a number ``v\\%`` compared with an answer without a percent sign means ``v/100``, and
+also the bare ``v`` (a dropped sign) only when ``|v| > 1``: gold ``50\\%`` accepts ``50`` and
+``0.5``; gold ``0.5`` accepts ``50\\%`` but not ``0.5\\%``; gold ``50`` accepts ``50\\%``. A
+degree sign may be dropped or added on one side (``45^\\circ`` matches ``\\frac{\\pi}{4}``). Units
+are ignored. Identities of expressions are decided by randomized evaluation (:mod:`math_identity`).
 
 Verdict reasons: ``correct``, ``wrong_answer``, ``no_answer``, ``unclosed_box``,
 ``unfinished_thinking``, ``unparseable``, ``restates_problem``, ``too_large`` (an answer over the
-size bounds that is not identical to the gold), ``timeout``, ``worker_error``, ``invalid_gold``,
-``invalid_input`` (a non-string argument) and ``internal_error`` (a bug caught at the boundary).
-Nothing here raises on any input.
+size bounds that is not identical to the gold), ``invalid_input`` (a non-string argument), and the
+verifier's own failures (:data:`VERIFIER_ERRORS`, ``verifier_error=True``, neither correct nor
+``format_ok``): ``timeout`` (after one retry with 4x the budget), ``worker_error`` (the checking
+process crashed, after one retry), ``internal_error`` (a bug caught at the boundary) and
+``invalid_gold``. Nothing here raises on any answer; only a malformed ``tolerance``, ``positive``
+or ``seed`` argument is a ``ValueError``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, replace
 from fractions import Fraction
 
 from thinkgym.core import Verdict
 from thinkgym.verifiers.extract import answer_region, last_boxed
-from thinkgym.verifiers.math_normalize import Answer, choice_letter, nesting_depth, normalize, words
+from thinkgym.verifiers.math_normalize import (
+    Answer,
+    choice_letter,
+    labels,
+    nesting_depth,
+    normalize,
+    ratio_parts,
+    words,
+)
 from thinkgym.verifiers.math_rational import (
     Assignment,
     Interval,
@@ -52,7 +67,11 @@ from thinkgym.verifiers.math_rational import (
 )
 from thinkgym.verifiers.math_worker import get_pool
 
-__all__ = ["is_equivalent", "verify"]
+__all__ = ["VERIFIER_ERRORS", "Tolerance", "check_tolerance", "is_equivalent", "verify"]
+
+Tolerance = dict[str, float]
+VERIFIER_ERRORS = frozenset({"timeout", "worker_error", "internal_error", "invalid_gold"})
+_RETRY_FACTOR = 4.0  # a check that overran its budget is retried once with this many times it
 
 _MAX_RAW_CHARS = 20_000  # longer answers are only compared as exact strings
 _MAX_DEPTH = 40  # more deeply nested answers likewise
@@ -95,38 +114,63 @@ def _restated(text: str) -> set[str]:
     return {name for name, pattern in _RESTATED.items() if pattern.search(text)}
 
 
-def _scalars_match(gold: Answer, g: Fraction, pred: Answer, p: Fraction) -> bool:
-    golds = [g, g / 100] if gold.percent and not pred.percent else [g]
-    preds = [p, p / 100] if pred.percent and not gold.percent else [p]
-    for i, ga in enumerate(golds):
-        for pa in preds:
-            if i == 0 and gold.decimal_places is not None:
-                if abs(pa - ga) <= Fraction(5, 10 ** (gold.decimal_places + 1)):
-                    return True
-            elif pa == ga:
-                return True
-    return False
+def _within(tolerance: Tolerance | None, g: Fraction, p: Fraction) -> bool:
+    """Whether ``p`` is within the problem's explicit ``tolerance`` of ``g`` (exact without one)."""
+    if p == g:
+        return True
+    if not tolerance:
+        return False
+    diff = abs(p - g)
+    return diff <= Fraction(tolerance.get("abs", 0)) or diff <= Fraction(tolerance.get("rel", 0)) * abs(g)
 
 
-def _structures_match(g: Structure, p: Structure) -> bool:
+def _readings(answer: Answer, value: Fraction, other: Answer) -> list[Fraction]:
+    """The values ``answer`` may mean when compared with ``other``. A number with a percent sign
+    the other side lacks is ``v/100``; it is also the bare number ``v`` (the sign dropped) only when
+    ``|v| > 1``, where reading it as a fraction of a whole is implausible: ``50\\%`` means 0.5 or
+    50, ``0.5\\%`` means only 0.005."""
+    if not answer.percent or other.percent:
+        return [value]
+    return [value / 100, value] if abs(value) > 1 else [value / 100]
+
+
+def _scalars_match(gold: Answer, g: Fraction, pred: Answer, p: Fraction, tolerance: Tolerance | None) -> bool:
+    return any(
+        _within(tolerance, ga, pa) for ga in _readings(gold, g, pred) for pa in _readings(pred, p, gold)
+    )
+
+
+def _structures_match(g: Structure, p: Structure, tolerance: Tolerance | None = None) -> bool:
     kinds = {g.kind, p.kind}
     if kinds <= {"set", "bare"}:
-        return set(g.items) == set(p.items)
+        return all(any(_within(tolerance, a, b) for b in p.items) for a in g.items) and all(
+            any(_within(tolerance, a, b) for a in g.items) for b in p.items
+        )
     if kinds <= {"tuple", "bare"}:
-        return g.items == p.items
+        pairs = zip(g.items, p.items, strict=False)
+        return len(g.items) == len(p.items) and all(_within(tolerance, a, b) for a, b in pairs)
     return False  # a point is not a set
+
+
+def _empty(i: Interval) -> bool:
+    """An interval whose bounds are out of order (``1 < x < -5``): it describes no number."""
+    if i.lo is None or i.hi is None:
+        return False
+    return i.lo > i.hi or (i.lo == i.hi and not (i.lo_closed and i.hi_closed))
 
 
 def _intervals_match(g: Interval, p: Interval | Structure) -> bool:
     ends = (g.lo, g.hi, g.lo_closed, g.hi_closed)
-    if isinstance(p, Structure):  # "(a, b)" may be an open interval as well as a point
+    if _empty(g) or (isinstance(p, Interval) and _empty(p)):
+        return False  # bounds must be ordered: "1 < x < -5" is not the point "(1, -5)"
+    if isinstance(p, Structure):  # "(a, b)" with a < b may be an open interval as well as a point
         return p.kind == "tuple" and len(p.items) == 2 and ends == (*p.items, False, False)
     if g.variable and p.variable and g.variable != p.variable:
         return False
     return ends == (p.lo, p.hi, p.lo_closed, p.hi_closed)
 
 
-def _rational_verdict(gold: Answer, pred: Answer) -> bool | None:
+def _rational_verdict(gold: Answer, pred: Answer, tolerance: Tolerance | None = None) -> bool | None:
     """The verdict when both answers are rational shapes :func:`evaluate` reads (numbers, lists,
     intervals, solved inequalities, assignments), else ``None``. Raises ``TooLarge`` for numbers
     over the size bounds."""
@@ -144,16 +188,116 @@ def _rational_verdict(gold: Answer, pred: Answer) -> bool | None:
             return _intervals_match(g, p) if isinstance(p, Interval | Structure) else False
         return isinstance(g, Structure) and _intervals_match(p, g)
     if isinstance(g, Structure) and isinstance(p, Structure):
-        return _structures_match(g, p)
+        return _structures_match(g, p, tolerance)
     if isinstance(g, Structure) or isinstance(p, Structure):
         structure, scalar = (g, p) if isinstance(g, Structure) else (p, g)
         if structure.kind not in ("set", "bare") or len(set(structure.items)) != 1:
             return False  # a number is not a list of several numbers
         g, p = (structure.items[0], scalar) if structure is g else (scalar, structure.items[0])
-    return _scalars_match(gold, g, pred, p)
+    return _scalars_match(gold, g, pred, p, tolerance)
 
 
-def _judge(pred: str, gold: str, timeout: float) -> tuple[bool, str, dict[str, object]]:
+def check_tolerance(tolerance: object) -> Tolerance | None:
+    """``tolerance`` as the verifier uses it, or a ``ValueError`` naming what is wrong. ``None``
+    (exact) or a mapping with ``"abs"`` and/or ``"rel"``: finite numbers >= 0, e.g. ``{"abs":
+    0.01}`` (``|pred - gold| <= 0.01``) or ``{"rel": 1e-3}`` (``|pred - gold| <= 0.001 |gold|``)."""
+    if tolerance is None:
+        return None
+    if not isinstance(tolerance, Mapping) or not tolerance or not set(tolerance) <= {"abs", "rel"}:
+        raise ValueError(
+            f'tolerance must be None or a dict with "abs" and/or "rel" (e.g. {{"abs": 0.01}}), got {tolerance!r}'
+        )
+    checked = {}
+    for key, value in tolerance.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
+            raise ValueError(f"tolerance[{key!r}] must be a finite number >= 0, got {value!r}")
+        checked[str(key)] = float(value)
+    return checked
+
+
+def _tolerance_fractions(tolerance: Tolerance | None) -> Tolerance | None:
+    return None if not tolerance else {k: Fraction(str(v)) for k, v in tolerance.items()}  # type: ignore[misc]
+
+
+def _ratio_verdict(gold: Answer, pred: Answer) -> bool | None:
+    """Numeric ratios: ``6:4`` answers ``3:2`` (and ``\\frac32``); ``None`` when either side is
+    not a ratio of rational numbers."""
+    g_parts, p_parts = ratio_parts(gold.text), ratio_parts(pred.text)
+    if g_parts is None and p_parts is None:
+        return None
+    try:
+        gv = [evaluate(x) for x in g_parts] if g_parts else [evaluate(gold.text)]
+        pv = [evaluate(x) for x in p_parts] if p_parts else [evaluate(pred.text)]
+    except NotRational:
+        return None
+    if not all(isinstance(v, Fraction) and v != 0 for v in gv + pv):
+        return None
+    if len(gv) == 1 and len(pv) == 2:
+        return gv[0] == pv[0] / pv[1]
+    if len(pv) == 1 and len(gv) == 2:
+        return pv[0] == gv[0] / gv[1]
+    return len(gv) == len(pv) and all(p * gv[0] == g * pv[0] for g, p in zip(gv, pv, strict=True))
+
+
+def _unlabelled(text: str, order: list[str] | None = None) -> str:
+    """The values of a labelled answer (see :func:`labels`), in ``order`` of labels when given."""
+    found = labels(text)
+    if found is None:
+        return text
+    pairs, is_tuple = found
+    if order is not None:
+        by_label = dict(pairs)
+        pairs = [(name, by_label[name]) for name in order]
+        is_tuple = True
+    values = [value for _, value in pairs]
+    if len(values) == 1:
+        return values[0]
+    return f"({', '.join(values)})" if is_tuple else ", ".join(values)
+
+
+def _strip_labels(gold: str, pred: str) -> tuple[str, str] | None:
+    """Gold and prediction without their labels (``f(x)=2x+3`` -> ``2x+3``); when both are
+    labelled, the prediction's values in the gold's order of labels. ``None``: both are labelled
+    with different labels (a wrong answer)."""
+    g, p = labels(gold), labels(pred)
+    if g is None and p is None:
+        return gold, pred
+    if g is not None and p is not None:
+        g_names, p_names = [n for n, _ in g[0]], [n for n, _ in p[0]]
+        if sorted(g_names) != sorted(p_names) or len(set(g_names)) != len(g_names):
+            return None
+        ordered = len(g_names) > 1
+        return _unlabelled(gold, g_names if ordered else None), _unlabelled(pred, g_names if ordered else None)
+    return _unlabelled(gold), _unlabelled(pred)
+
+
+Judgement = tuple[bool, str, dict[str, object]]
+
+
+def _ask_worker(g: Answer, p: Answer, timeout: float, options: dict[str, object]) -> Judgement:
+    """The SymPy stage in a worker process. A check that overruns ``timeout`` is retried once with
+    :data:`_RETRY_FACTOR` times the budget, and a crashed worker once, before the verdict says so."""
+    request = {"gold": asdict(g), "pred": asdict(p), "options": options}
+    budget = timeout
+    for attempt in range(2):
+        try:
+            reply = get_pool().call(request, budget)
+        except (EOFError, OSError) as err:
+            if attempt:
+                return False, "worker_error", {"error": repr(err), "retried": True}
+            continue
+        if reply is None:
+            if attempt:
+                return False, "timeout", {"timeout_s": budget, "retried": True}
+            budget = timeout * _RETRY_FACTOR
+            continue
+        if reply["reason"] == "worker_error" and not attempt:
+            continue
+        return bool(reply["correct"]), str(reply["reason"]), dict(reply["details"])
+    raise AssertionError("unreachable")
+
+
+def _judge(pred: str, gold: str, timeout: float, options: dict[str, object]) -> Judgement:
     """(correct, reason, details) for two extracted answers."""
     if max(len(pred), len(gold)) > _MAX_RAW_CHARS or max(nesting_depth(pred), nesting_depth(gold)) > _MAX_DEPTH:
         same = pred.strip() == gold.strip()
@@ -163,7 +307,7 @@ def _judge(pred: str, gold: str, timeout: float) -> tuple[bool, str, dict[str, o
         return False, "invalid_gold", {}
     if not p.text:
         return False, "no_answer", {}
-    if p.key == g.key:
+    if p.key == g.key and p.percent == g.percent:  # "0.5\\%" is not "0.5"
         return True, "correct", {}
     restated = _restated(p.text) - _restated(g.text)
     if restated:
@@ -178,10 +322,21 @@ def _judge(pred: str, gold: str, timeout: float) -> tuple[bool, str, dict[str, o
         return ok, "correct" if ok else "wrong_answer", {}
     if max(len(g.text), len(p.text)) > _MAX_CHARS:
         return False, "too_large", {"guard": "length"}
-    if ":" in g.text or ":" in p.text:  # times and ratios are compared as strings only
-        return False, "wrong_answer", {}
+    stripped = _strip_labels(g.text, p.text)
+    if stripped is None:
+        return False, "wrong_answer", {"labels": "differ"}
+    if stripped != (g.text, p.text):
+        g, p = replace(g, text=stripped[0], key=stripped[0]), replace(p, text=stripped[1], key=stripped[1])
+        if p.key == g.key:
+            return True, "correct", {}
+    tolerance = options.get("tolerance")
     try:
-        fast = _rational_verdict(g, p)
+        ratio = _ratio_verdict(g, p)
+        if ratio is not None:
+            return ratio, "correct" if ratio else "wrong_answer", {}
+        if ":" in g.text or ":" in p.text:  # times, and ratios of non-rational numbers: strings only
+            return False, "wrong_answer", {}
+        fast = _rational_verdict(g, p, _tolerance_fractions(tolerance))  # type: ignore[arg-type]
     except TooLarge as err:
         return False, "too_large", {"guard": str(err)}
     if fast is not None:
@@ -189,39 +344,71 @@ def _judge(pred: str, gold: str, timeout: float) -> tuple[bool, str, dict[str, o
     guard = size_guard(p.text) or size_guard(g.text)
     if guard:
         return False, "too_large", {"guard": guard}
-    try:
-        reply = get_pool().call({"gold": asdict(g), "pred": asdict(p)}, timeout)
-    except (EOFError, OSError) as err:
-        return False, "worker_error", {"error": repr(err)}
-    if reply is None:
-        return False, "timeout", {"timeout_s": timeout}
-    return bool(reply["correct"]), str(reply["reason"]), dict(reply["details"])
+    return _ask_worker(g, p, timeout, options)
 
 
-def _safe_judge(pred: str, gold: str, timeout: float) -> tuple[bool, str, dict[str, object]]:
+def _safe_judge(pred: str, gold: str, timeout: float, options: dict[str, object]) -> Judgement:
     """:func:`_judge`, with any unexpected exception turned into an ``internal_error`` verdict: a
     reward function must not stop a training run (the tests assert this reason never occurs)."""
     try:
-        return _judge(pred, gold, timeout)
+        return _judge(pred, gold, timeout, options)
     except Exception as err:  # noqa: BLE001 - the last line of the never-raise contract
         return False, "internal_error", {"error": repr(err)[:200]}
 
 
-def is_equivalent(pred: str, gold: str, *, timeout: float = 5.0) -> bool:
+def _options(tolerance: object, positive: bool, seed: int | None) -> dict[str, object]:
+    if not isinstance(positive, bool):
+        raise ValueError(f"positive must be True or False, got {positive!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"seed must be None or an int, got {seed!r}")
+    return {"tolerance": check_tolerance(tolerance), "positive": positive, "seed": seed}
+
+
+def is_equivalent(
+    pred: str,
+    gold: str,
+    *,
+    timeout: float = 5.0,
+    tolerance: Tolerance | None = None,
+    positive: bool = False,
+    seed: int | None = None,
+) -> bool:
     """Whether the answer ``pred`` is equivalent to the gold answer ``gold`` (both the bare
-    answer text, e.g. the content of a box). ``False`` for non-string input; never raises."""
+    answer text, e.g. the content of a box). ``False`` for non-string input, and when the
+    verifier cannot decide; the keyword arguments are those of :func:`verify`."""
     if not isinstance(pred, str) or not isinstance(gold, str):
         return False
-    return _safe_judge(pred, gold, timeout)[0]
+    return _safe_judge(pred, gold, timeout, _options(tolerance, positive, seed))[0]
 
 
-def verify(response: str, gold: str, *, timeout: float = 5.0) -> Verdict:
+def verify(
+    response: str,
+    gold: str,
+    *,
+    timeout: float = 5.0,
+    tolerance: Tolerance | None = None,
+    positive: bool = False,
+    seed: int | None = None,
+) -> Verdict:
     """Checks the final answer of a model ``response`` against ``gold``.
 
-    ``timeout`` bounds, in seconds, the SymPy stage that runs in a worker process. Returns a
-    :class:`~thinkgym.core.Verdict`: ``score`` 1.0 when correct, else 0.0; ``format_ok`` when an
-    answer could be extracted; ``details["extracted"]`` holds the answer text (first 200
-    characters). Never raises: bad input gives ``reason="invalid_input"``."""
+    Args:
+        timeout: seconds the SymPy stage (a worker process) may take; a check that overruns is
+            retried once with 4x the budget, then the verdict is ``timeout``.
+        tolerance: the problem's explicit numeric tolerance, ``{"abs": x}`` and/or ``{"rel": x}``
+            (:func:`check_tolerance`); ``None`` (the default): numbers must be exactly equal.
+        positive: the problem says its variables are positive (identities are tested at positive
+            points only, so ``\\sqrt{x^2}`` answers ``x``).
+        seed: makes the random points of the identity test reproducible (debugging); by default
+            they are fresh for every call, from ``os.urandom``.
+
+    Returns a :class:`~thinkgym.core.Verdict`: ``score`` 1.0 when correct, else 0.0; ``format_ok``
+    when an answer could be extracted; ``details["extracted"]`` holds the answer text (first 200
+    characters). When the verifier cannot decide (``timeout``, ``worker_error``, ``internal_error``,
+    ``invalid_gold``) the verdict has ``verifier_error=True`` and ``correct`` and ``format_ok``
+    False. Bad input gives ``reason="invalid_input"``; only a malformed ``tolerance``, ``positive``
+    or ``seed`` (the caller's configuration) raises a ``ValueError``."""
+    options = _options(tolerance, positive, seed)
     if not isinstance(response, str) or not isinstance(gold, str):
         bad = "response" if not isinstance(response, str) else "gold"
         return Verdict(False, False, 0.0, "invalid_input", {"error": f"{bad} must be a str"})
@@ -237,7 +424,9 @@ def verify(response: str, gold: str, *, timeout: float = 5.0) -> Verdict:
     else:
         return Verdict(False, False, 0.0, box.status, details)
     details["extracted"] = answer[:200]
-    correct, reason, extra = _safe_judge(answer, gold, timeout)
+    correct, reason, extra = _safe_judge(answer, gold, timeout, options)
     details.update(extra)
+    if reason in VERIFIER_ERRORS:
+        return Verdict(False, False, 0.0, reason, details, verifier_error=True)
     format_ok = reason != "no_answer"
     return Verdict(correct, format_ok, 1.0 if correct else 0.0, reason, details)

@@ -5,17 +5,20 @@ never reaches ``eval``, ``sympify`` or ``parse_expr``) and decides equivalence b
 gold answer:
 
 - expressions: exact when both sides are rational; constants agree to 40 significant digits;
-  expressions with symbols agree at several fixed rational points, positive and negative (an
-  identity test); a prediction may not bring in symbols the gold lacks (``\\sin^2x+\\cos^2x`` is
+  expressions with symbols are the same function by randomized evaluation at fresh random points
+  (:mod:`thinkgym.verifiers.math_identity`: exact Schwartz-Zippel for rational functions, 60-digit
+  mpmath otherwise, a domain mismatch is a disagreement), with SymPy's ``simplify`` where that
+  cannot decide; a prediction may not bring in symbols the gold lacks (``\\sin^2x+\\cos^2x`` is
   not an answer for ``1``);
-- a gold number written as a decimal with d places accepts anything within half a unit of its
-  last place (``3.14`` accepts ``\\pi``); every other gold needs an exactly equal value;
+- numbers are exact: a decimal gold equals only the same rational value, unless the problem
+  carries an explicit tolerance (``options["tolerance"]``);
 - equations: ``x=5`` matches ``5`` and ``5`` matches ``x=5`` (a leading symbol is an assignment);
   two equations match when one is a non-zero multiple of the other (``y=2x+1`` and ``2x-y+1=0``);
 - inequalities, intervals, unions and sets compare as subsets of the real line; a predicted
-  inequality must be solved (a bare variable against a constant), so restating ``x^2<9`` for
-  ``(-3,3)`` earns nothing;
-- tuples compare in order, sets and bare lists without order, matrices by shape and entries;
+  inequality must be solved (a bare variable against a constant) or linear in its variable
+  (``-x > -1``), so restating ``x^2<9`` for ``(-3,3)`` earns nothing;
+- tuples compare in order, sets and bare lists without order, matrices by shape and entries (a
+  sum or product of explicit matrices is evaluated first);
 - unevaluated integrals, limits, sums, products and derivatives the gold does not contain are
   "restates_problem".
 
@@ -30,7 +33,9 @@ The parser is the library's, made faster without changing what it builds: SLL pr
 
 from __future__ import annotations
 
+import random
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
@@ -43,6 +48,7 @@ from latex2sympy2_extended.sets import FiniteSet
 from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
+from thinkgym.verifiers.math_identity import identical, make_rng
 from thinkgym.verifiers.math_normalize import split_list
 
 __all__ = ["WARM_UP_PAIRS", "judge", "warm_up"]
@@ -66,8 +72,19 @@ _STRUCTURE = re.compile(
     r"|emptyset|mathbb)(?![a-zA-Z])"
 )
 _IMAGINARY = sympy.Symbol("i")
-_POSITIVE = [sympy.Rational(p, q) for p, q in ((7, 5), (13, 4), (5, 11), (29, 10), (17, 3), (3, 13))]
-_NEGATIVE = [-v for v in _POSITIVE[1:] + _POSITIVE[:1]]
+
+
+@dataclass
+class _Options:
+    """What one :func:`judge` call was asked for: the random source of its identity tests, whether
+    variables are positive, and the problem's explicit numeric tolerance (``None``: exact)."""
+
+    rng: random.Random = field(default_factory=lambda: make_rng(None))
+    positive: bool = False
+    tolerance: dict[str, float] | None = None
+
+
+_OPTIONS = _Options()  # set by judge() for the one comparison a worker runs at a time
 
 
 class _TooLarge(ValueError):
@@ -248,41 +265,34 @@ def _constants_equal(a: Any, b: Any) -> bool:
     return _close(va, vb, _CONSTANT_TOL)
 
 
-def _points(symbols: list[Any]) -> list[dict[Any, Any]]:
-    """Fixed substitution points: all positive, all negative and mixed signs."""
-    n = len(_POSITIVE)
-    pos = [{s: _POSITIVE[(i + k) % n] for i, s in enumerate(symbols)} for k in (0, 2)]
-    neg = [{s: _NEGATIVE[(i + k) % n] for i, s in enumerate(symbols)} for k in (0, 3)]
-    mixed = [{s: (_POSITIVE if (i + k) % 2 else _NEGATIVE)[(i + k) % n] for i, s in enumerate(symbols)} for k in (0, 1)]
-    return pos + neg + mixed
-
-
-def _identity(a: Any, b: Any, symbols: list[Any]) -> bool:
-    """True when ``a`` and ``b`` agree at every test point where both are finite and real (or
-    both complex); at least two such points are needed, else SymPy's ``simplify`` decides."""
-    agreed = 0
-    for point in _points(symbols):
-        va, vb = a.xreplace(point), b.xreplace(point)
-        if va.is_Rational and vb.is_Rational:
-            if va != vb:
-                return False
-            agreed += 1
-            continue
-        na, nb = sympy.N(va, _DIGITS), sympy.N(vb, _DIGITS)
-        if not (_finite(na) and _finite(nb)):
-            continue
-        real_a, real_b = abs(sympy.im(na)) < _IDENTITY_TOL, abs(sympy.im(nb)) < _IDENTITY_TOL
-        if real_a != real_b:
-            continue
-        if not _close(na, nb, _IDENTITY_TOL):
-            return False
-        agreed += 1
-    if agreed >= 2:
-        return True
+def _identity(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` are the same function of their variables: randomized evaluation
+    (:func:`thinkgym.verifiers.math_identity.identical`), and SymPy's ``simplify`` where that
+    cannot decide."""
+    verdict = identical(a, b, _OPTIONS.rng, positive=_OPTIONS.positive)
+    if verdict is not None:
+        return verdict
+    if _OPTIONS.positive:
+        positive = {s: sympy.Dummy(s.name, positive=True) for s in (a.free_symbols | b.free_symbols)}
+        a, b = a.xreplace(positive), b.xreplace(positive)
     return sympy.simplify(a - b) == 0
 
 
-def _expr_equal(gold: Any, pred: Any, places: int | None = None) -> bool:
+def _within_tolerance(g: Any, p: Any) -> bool:
+    """Whether the number ``p`` is within the problem's explicit tolerance of the number ``g``."""
+    tolerance = _OPTIONS.tolerance
+    if not tolerance:
+        return False
+    vg, vp = sympy.N(g, _DIGITS), sympy.N(p, _DIGITS)
+    if not (_finite(vg) and _finite(vp)) or abs(sympy.im(vg)) > _IDENTITY_TOL or abs(sympy.im(vp)) > _IDENTITY_TOL:
+        return False
+    diff = abs(sympy.re(vp) - sympy.re(vg))
+    if "abs" in tolerance and diff <= sympy.Float(tolerance["abs"], _DIGITS):
+        return True
+    return "rel" in tolerance and diff <= sympy.Float(tolerance["rel"], _DIGITS) * abs(sympy.re(vg))
+
+
+def _expr_equal(gold: Any, pred: Any) -> bool:
     if not (isinstance(gold, sympy.Expr) and isinstance(pred, sympy.Expr)):
         return False
     if not pred.free_symbols <= gold.free_symbols:  # as written, before anything cancels
@@ -290,23 +300,16 @@ def _expr_equal(gold: Any, pred: Any, places: int | None = None) -> bool:
     g, p = _value(gold), _value(pred)
     if not (isinstance(g, sympy.Expr) and isinstance(p, sympy.Expr)):
         return False
-    if places is not None and g.is_Rational and p.is_number:
-        vp = sympy.N(p, _DIGITS)
-        return (
-            _finite(vp)
-            and abs(sympy.im(vp)) < _IDENTITY_TOL
-            and abs(sympy.re(vp) - g) <= sympy.Rational(5, 10 ** (places + 1)) * (1 + _IDENTITY_TOL)
-        )
     if g == p:
         return True
     gs = g.free_symbols
     if not p.free_symbols <= gs:
         return False
     if not gs:
-        return _constants_equal(g, p)
+        return _constants_equal(g, p) or _within_tolerance(g, p)
     if g.atoms(AppliedUndef) != p.atoms(AppliedUndef):
         return False
-    return _identity(g, p, sorted(gs, key=str))
+    return _identity(g, p)
 
 
 def _chain(obj: Any) -> list[Any] | None:
@@ -329,7 +332,10 @@ def _proportional(dg: Any, dp: Any) -> bool:
     dg, dp = _value(dg), _value(dp)
     if dg.free_symbols != dp.free_symbols:
         return False
-    for point in _points(sorted(dg.free_symbols, key=str)):
+    rng, symbols = _OPTIONS.rng, dg.free_symbols
+    for _ in range(8):
+        sign = 1 if _OPTIONS.positive else rng.choice((1, -1))
+        point = {s: sign * sympy.Rational(rng.randrange(1, 1 << 20), rng.randrange(1, 1 << 10)) for s in symbols}
         vp = dp.xreplace(point)
         if vp.is_number and vp != 0 and _finite(sympy.N(vp, _DIGITS)):
             ratio = dg.xreplace(point) / vp
@@ -358,6 +364,34 @@ def _solved(rel: Any) -> bool:
     return (lhs.is_Symbol and not rhs.free_symbols) or (rhs.is_Symbol and not lhs.free_symbols)
 
 
+def _linear(rel: Any) -> bool:
+    """A relation in one variable that is linear with a constant nonzero slope on each side
+    (``-x > -1``, ``2x + 1 \\leq 5``): solved up to one step, so accepted like a solved one."""
+    if isinstance(rel, (sympy.And, sympy.Or)):
+        return all(_linear(a) for a in rel.args)
+    if not isinstance(rel, Relational) or isinstance(rel, sympy.Eq):
+        return False
+    difference = rel.lhs - rel.rhs
+    if len(difference.free_symbols) != 1:
+        return False
+    try:
+        poly = sympy.Poly(difference, *difference.free_symbols)
+    except sympy.PolynomialError:
+        return False
+    return poly.degree() == 1 and all(c.is_number and c.is_real for c in poly.all_coeffs())
+
+
+def _explicit(obj: Any) -> Any:
+    """A sum or product of explicit matrices, evaluated (``A + B`` -> one matrix)."""
+    if isinstance(obj, sympy.MatrixExpr) and not isinstance(obj, sympy.MatrixBase):
+        try:
+            value = obj.doit()
+        except Exception:  # noqa: BLE001 - e.g. mismatched shapes: left as written, compared as such
+            return obj
+        return value if isinstance(value, sympy.MatrixBase) else obj
+    return obj
+
+
 def _solved_set(rel: Any) -> Any:
     """The set a solved relation (see :func:`_solved`) describes, built without solving."""
     if isinstance(rel, sympy.And):
@@ -382,7 +416,10 @@ def _relation_set(rel: Any) -> Any:
     """The solution set of a relation in one variable as a SymPy set (``None`` otherwise)."""
     if not isinstance(rel, sympy.Basic) or len(rel.free_symbols) != 1:
         return None
-    return _solved_set(rel) if _solved(rel) else _value(rel).as_set()
+    if _solved(rel):
+        return _solved_set(rel)
+    value = _value(rel)
+    return value.as_set() if isinstance(value, sympy.Basic) and hasattr(value, "as_set") else None
 
 
 def _is_relation(obj: Any) -> bool:
@@ -429,17 +466,18 @@ def _ordered(obj: Any) -> list[Any] | None:
     return None
 
 
-def _equivalent(g: Any, p: Any, places: int | None = None, g_bare: bool = False, p_bare: bool = False) -> bool:
+def _equivalent(g: Any, p: Any, g_bare: bool = False, p_bare: bool = False) -> bool:
     """Whether prediction ``p`` answers gold ``g``; see the module docstring for the rules."""
+    g, p = _explicit(g), _explicit(p)
     g_chain, p_chain = _chain(g), _chain(p)
     if g_chain and p_chain:
         return _equations_equal(g_chain, p_chain)
     if g_chain:
-        return g_chain[0].is_Symbol and len(g_chain) == 2 and _equivalent(g_chain[1], p, places)
+        return g_chain[0].is_Symbol and len(g_chain) == 2 and _equivalent(g_chain[1], p)
     if p_chain:
         parts = p_chain[1:] if p_chain[0].is_Symbol else p_chain
-        return all(_equivalent(g, part, places) for part in parts)
-    if _is_relation(p) and not _solved(p):
+        return all(_equivalent(g, part) for part in parts)
+    if _is_relation(p) and not (_solved(p) or _linear(p)):
         return False
     if _is_relation(g) and _is_relation(p) and g.free_symbols != p.free_symbols:
         return False
@@ -462,40 +500,61 @@ def _equivalent(g: Any, p: Any, places: int | None = None, g_bare: bool = False,
     if g_seq is not None and p_seq is not None and (isinstance(g, sympy.Tuple) or isinstance(p, sympy.Tuple)):
         return len(g_seq) == len(p_seq) and all(_equivalent(a, b) for a, b in zip(g_seq, p_seq, strict=True))
     if isinstance(g, sympy.FiniteSet) and len(g.args) == 1 and isinstance(p, sympy.Expr):
-        return _equivalent(g.args[0], p, places)
+        return _equivalent(g.args[0], p)
     if isinstance(p, sympy.FiniteSet) and len(p.args) == 1 and isinstance(g, sympy.Expr):
-        return _equivalent(g, p.args[0], places)
+        return _equivalent(g, p.args[0])
     g_set, p_set = _as_set(g), _as_set(p)
     if g_set is not None or p_set is not None:
         return g_set is not None and p_set is not None and _sets_equal(g_set, p_set)
     if isinstance(g, sympy.Tuple) or isinstance(p, sympy.Tuple):
         return False
-    return _expr_equal(g, p, places)
+    return _expr_equal(g, p)
 
 
 def _has(obj: Any, cls: type) -> bool:
     return isinstance(obj, sympy.Basic | sympy.MatrixBase) and obj.has(cls)
 
 
-def _alternatives(obj: Any, percent: bool, degrees: bool) -> list[Any]:
-    """``obj`` and its readings with a dropped percent or degree sign restored."""
-    out = [obj]
+def _readings(obj: Any, percent: bool, degrees: bool) -> list[tuple[Any, bool]]:
+    """``(reading, needs_magnitude_over_one)`` pairs: ``obj`` and its readings with a percent or
+    degree sign the other side lacks taken into account (see :func:`judge`)."""
+    out = [(obj, percent)]
     if isinstance(obj, sympy.Expr):
         if percent:
-            out.append(obj / 100)
+            out.append((obj / 100, False))
         if degrees:
-            out.append(obj * sympy.pi / 180)
+            out.append((obj * sympy.pi / 180, False))
     return out
 
 
-def judge(gold: dict[str, Any], pred: dict[str, Any]) -> dict[str, Any]:
+def _over_one(obj: Any) -> bool:
+    """Whether ``obj`` is a real number of magnitude over 1 (only such a number may be read as a
+    count of percent whose sign was dropped)."""
+    if not isinstance(obj, sympy.Expr) or obj.free_symbols:
+        return False
+    value = sympy.N(obj, _DIGITS)
+    return _finite(value) and abs(sympy.im(value)) < _IDENTITY_TOL and abs(sympy.re(value)) > 1
+
+
+def judge(gold: dict[str, Any], pred: dict[str, Any], options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Compares two normalised answers (dicts with the fields of ``math_normalize.Answer``);
-    returns ``{"correct": bool, "reason": str, "details": dict}``. A SymPy error while comparing
-    one reading counts as "not shown equivalent" (``details["error"]``)."""
+    returns ``{"correct": bool, "reason": str, "details": dict}``.
+
+    ``options``: ``seed`` (an int makes the random points of the identity tests reproducible;
+    default: fresh from ``os.urandom``), ``positive`` (variables are positive reals) and
+    ``tolerance`` (``{"abs": x}`` and/or ``{"rel": x}``; default exact).
+
+    Percent: when only one side carries a percent sign, its number ``v%`` is read as ``v/100``; it
+    is also read as the bare number ``v`` (a sign dropped) only when that number is over 1 in
+    magnitude, so ``50\\%`` answers ``50`` and ``0.5``, but ``0.5\\%`` does not answer ``0.5``.
+    A SymPy error while comparing one reading counts as "not shown equivalent" (``details["error"]``)."""
+    global _OPTIONS
+    options = options or {}
+    _OPTIONS = _Options(make_rng(options.get("seed")), bool(options.get("positive")), options.get("tolerance"))
     try:
         g = _parse(gold["text"])
     except Exception as err:  # noqa: BLE001 - any parser failure means the gold is unusable
-        return {"correct": False, "reason": "wrong_answer", "details": {"gold_unparseable": str(err)[:200]}}
+        return {"correct": False, "reason": "invalid_gold", "details": {"gold_unparseable": str(err)[:200]}}
     try:
         p = _parse(pred["text"])
     except Exception as err:  # noqa: BLE001 - any parser failure means the prediction is unreadable
@@ -508,14 +567,15 @@ def judge(gold: dict[str, Any], pred: dict[str, Any]) -> dict[str, Any]:
     restated = [c.__name__ for c in _RESTATED if _has(p, c) and not _has(g, c)]
     if restated:
         return {"correct": False, "reason": "restates_problem", "details": {"unevaluated": restated}}
-    golds = _alternatives(g, gold["percent"] and not pred["percent"], gold["degrees"] and not pred["degrees"])
-    preds = _alternatives(p, pred["percent"] and not gold["percent"], pred["degrees"] and not gold["degrees"])
+    golds = _readings(g, gold["percent"] and not pred["percent"], gold["degrees"] and not pred["degrees"])
+    preds = _readings(p, pred["percent"] and not gold["percent"], pred["degrees"] and not gold["degrees"])
     details: dict[str, Any] = {}
-    for ga in golds:
-        for pa in preds:
+    for ga, g_dropped in golds:
+        for pa, p_dropped in preds:
             try:
-                places = gold["decimal_places"] if ga is g else None
-                if _equivalent(ga, pa, places, gold["bare_list"], pred["bare_list"]):
+                if (g_dropped and not _over_one(ga)) or (p_dropped and not _over_one(pa)):
+                    continue
+                if _equivalent(ga, pa, gold["bare_list"], pred["bare_list"]):
                     return {"correct": True, "reason": "correct", "details": {}}
             except Exception as err:  # noqa: BLE001 - e.g. a NaN comparison inside SymPy
                 details["error"] = repr(err)[:200]
@@ -581,7 +641,7 @@ def warm_up() -> None:
     """Judges :data:`WARM_UP_PAIRS`, so that processes forked afterwards start with the parser's
     prediction cache filled and SymPy's lazy imports done; then empties SymPy's cache, so that no
     warm-up answer is remembered."""
-    flags = {"percent": False, "degrees": False, "bare_list": False, "decimal_places": None}
+    flags = {"percent": False, "degrees": False, "bare_list": False}
     for gold, pred in WARM_UP_PAIRS:
         judge({"text": gold, **flags}, {"text": pred, **flags})
     sympy.core.cache.clear_cache()

@@ -2,9 +2,12 @@
 
 :func:`normalize` turns the text of one answer (a boxed content or a gold answer) into an
 :class:`Answer`: a canonical LaTeX string plus the markers that normalisation removed (a percent
-sign, a degree sign) and the facts the comparison rules need (is it a bare comma list, is it one
-decimal literal, and with how many places). :func:`choice_letter` and :func:`words` read
-multiple-choice letters and plain-word answers.
+sign, a degree sign) and whether it is a bare comma list. :func:`choice_letter` and :func:`words`
+read multiple-choice letters and plain-word answers.
+
+Thousands separators: a LaTeX-marked one (``1\\,000``, ``1{,}000``, ``32,\\! 349``) anywhere, a
+plain comma (``12,102``) only when the number is the whole answer (or the value of ``x = ...``):
+``(12,102)`` and ``\\{12,102\\}`` stay lists of two numbers.
 
 Every step is a compiled regular expression without nested quantifiers or a single left-to-right
 scan, so normalisation is linear in the length of the input. The caller caps that length.
@@ -38,8 +41,6 @@ class Answer:
         percent: a percent sign (``\\%``, ``%``, ``percent``) was removed.
         degrees: a degree sign (``^\\circ``, ``°``, ``degrees``) was removed.
         bare_list: a top-level comma list without enclosing brackets, e.g. ``1, 2``.
-        decimal_places: the number of decimal places when the whole answer is one signed decimal
-            literal such as ``-3.14`` (``None`` otherwise).
     """
 
     text: str
@@ -47,7 +48,6 @@ class Answer:
     percent: bool = False
     degrees: bool = False
     bare_list: bool = False
-    decimal_places: int | None = None
 
 
 _UNICODE = {
@@ -78,7 +78,7 @@ _MAX_WRAPPERS = 8
 _DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _WRAPPERS = ("\\boxed", "\\fbox", "\\displaystyle", "\\textstyle")
 _SIZING = re.compile(r"\\(?:left|right)\s*\.|\\(?:left|right|[bB]igg?[lr]?|middle)(?![a-zA-Z])")
-_THOUSANDS_SPACE = re.compile(r"(?<=\d)(?:\\,|\\ |~|\{,\}|\\!|\\;|\\:|,\\!)(?=\d{3}(?!\d))")
+_THOUSANDS_SPACE = re.compile(r"(?<=\d)(?:\\,|\\ |~|\{,\}|\\!|\\;|\\:|,\s*\\!\s*)(?=\d{3}(?!\d))")
 _SPACING = re.compile(r"(?<!\\)\\[,!;:> ]|\\q?quad(?![a-zA-Z])|~")
 _RENAMES = [
     (re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
@@ -121,9 +121,12 @@ _FRAC_DIGIT_BRACE = re.compile(r"\\frac\s*(\d)\s*(?=\{)")
 _FRAC_BRACE_DIGIT = re.compile(r"\\frac\s*(\{[^{}]*\})\s*(\d)")
 _SQRT_TOKEN = re.compile(r"\\sqrt\s*([0-9a-zA-Z])")
 _MIXED = re.compile(r"^(-?)\s*(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
-_THOUSANDS = re.compile(r"(?<![\d.])([1-9]\d{0,2})((?:,\d{3})+)(?![\d])")
+_MIXED_TEXT = re.compile(r"^(-?)\s*(\d+)\s+(\d+)\s*/\s*(\d+)$")  # "4 4/9", written in plain text
+_TRAILING_COMMA = re.compile(r"(?<!\\),\s*$")
+# "12,102" is twelve thousand one hundred and two only when it is the whole answer (or the value
+# of "x = ..."): inside brackets or a longer list the comma separates items
+_THOUSANDS = re.compile(r"^((?:[a-zA-Z]\s*=\s*)?[-+]?[1-9]\d{0,2})((?:,\d{3})+)((?:\.\d+)?)$")
 _REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\{(\d+)\}")
-_DECIMAL = re.compile(r"^[-+]?(?:\d+\.\d*|\.\d+|\d+)$")
 _SPACES = re.compile(r"\s+")
 _KEY_SPACES = re.compile(r"(?<![a-zA-Z])\s|\s(?![a-zA-Z])")
 
@@ -195,15 +198,15 @@ def split_list(s: str) -> tuple[str, list[str]] | None:
     return None
 
 
-def split_items(s: str) -> list[str]:
-    """``s`` split at the commas outside any bracket."""
+def split_items(s: str, sep: str = ",") -> list[str]:
+    """``s`` split at the commas (or ``sep``) outside any bracket."""
     parts, depth, start = [], 0, 0
     for i, c in enumerate(s):
         if c in "{([":
             depth += 1
         elif c in "})]":
             depth -= 1
-        elif c == "," and depth == 0:
+        elif c == sep and depth == 0:
             parts.append(s[start:i])
             start = i + 1
     parts.append(s[start:])
@@ -262,7 +265,7 @@ def normalize(text: str) -> Answer:
     s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group()], text)
     s = _strip_wrappers(s)
     s = _SIZING.sub("", s)
-    s = _THOUSANDS_SPACE.sub(",", s)
+    s = _THOUSANDS_SPACE.sub("", s)
     s = _SPACING.sub(" ", s)
     for pattern, repl in _RENAMES:
         s = pattern.sub(repl, s)
@@ -278,39 +281,43 @@ def normalize(text: str) -> Answer:
     s = _FRAC_DIGIT_BRACE.sub(r"\\frac{\1}", s)
     s = _FRAC_BRACE_DIGIT.sub(r"\\frac\1{\2}", s)
     s = _SQRT_TOKEN.sub(r"\\sqrt{\1}", s)
-    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
+    s = _TRAILING_COMMA.sub("", _SPACES.sub(" ", s).strip().rstrip(".").strip())
+    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", "") + m.group(3), s)
     s = _REPEATING.sub(_repeating_decimal, s)
     s = _SPACES.sub(" ", s).strip().rstrip(".").strip()
-    mixed = _MIXED.match(s)
+    mixed = _MIXED.match(s) or _MIXED_TEXT.match(s)
     if mixed and int(mixed.group(3)) < int(mixed.group(4)):
         sign, whole, num, den = mixed.groups()
         s = f"{sign}({whole}+\\frac{{{num}}}{{{den}}})"
     listed = split_list(s)
-    places = None
-    if _DECIMAL.match(s) and "." in s:
-        places = len(s) - s.index(".") - 1
     return Answer(
         text=s,
         key=_KEY_SPACES.sub("", s),
         percent=percent,
         degrees=degrees,
         bare_list=listed is not None and listed[0] == "",
-        decimal_places=places,
     )
 
 
 _CHOICE_GOLD = re.compile(r"^\(?([A-J])\)?$")
-_CHOICE_PRED = re.compile(r"^(?:option|choice|answer)?\s*:?\s*\(?([A-Ja-j])\)?(?:[.:]?\s.*)?$", re.IGNORECASE)
+_CHOICE_PRED = re.compile(r"^(?:option|choice|answer)?\s*:?\s*\(?([A-Ja-j])\)?(?:[.:]?\s(.*))?$", re.IGNORECASE)
+_OTHER_LETTER = re.compile(r"(?<![A-Za-z\\])\(?[A-J]\)?(?![A-Za-z])")
 
 
 def choice_letter(answer: Answer, *, gold: bool) -> str | None:
     """The multiple-choice letter of an answer: a gold must be just ``A``/``(A)``; a prediction
-    may add the option text (``(B) 42``) or a lower-case letter."""
+    may add the option text (``(B) 42``) or use a lower-case letter, but names exactly one letter:
+    ``B C``, ``B, C`` and ``(B) or (C)`` name none (the exact set of letters must match)."""
     if gold:
         m = _CHOICE_GOLD.match(answer.text)
         return m.group(1) if m else None
     m = _CHOICE_PRED.match(answer.text)
-    return m.group(1).upper() if m else None
+    if not m:
+        return None
+    rest = m.group(2) or ""
+    if _OTHER_LETTER.search(rest) or rest.strip().startswith(","):
+        return None
+    return m.group(1).upper()
 
 
 _WORD_TEXT = re.compile(r"^[A-Za-z][A-Za-z '\-]*$")
@@ -337,3 +344,51 @@ def words(raw: str, *, gold: bool) -> str | None:
     if had_text or s in _COMMON_WORDS or not gold:
         return s
     return None
+
+
+_SYMBOL = r"(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[a-zA-Z0-9]+\}?)?"
+# names that label a value rather than take part in an equation: a function value f(x), a
+# segment AB, an angle, a ratio of segments; a plain letter labels only inside a list of labels
+_NAME = (
+    rf"{_SYMBOL}(?:\^\{{?-1\}}?)?\s*\([^()=]*\)|(?:m\s*)?\\angle\s*[A-Z]{{1,3}}|\\overline\{{[A-Z]{{2,3}}\}}"
+    r"|[A-Z]{2,3}|\\frac\{[A-Z]{1,3}\}\{[A-Z]{1,3}\}"
+)
+_NAMED = re.compile(rf"^\s*({_NAME})\s*=\s*([^=]+)$")
+_NAMED_OR_SYMBOL = re.compile(rf"^\s*({_NAME}|{_SYMBOL})\s*=\s*([^=]+)$")
+_TUPLE_NAME = re.compile(rf"^\s*\(\s*({_SYMBOL}(?:\s*,\s*{_SYMBOL})+)\s*\)\s*=\s*(\(.*\))\s*$")
+
+
+def labels(text: str) -> tuple[list[tuple[str, str]], bool] | None:
+    """The ``(label, value)`` pairs of a labelled answer, and whether they form a tuple, or
+    ``None``: ``f(x)=2x+3``, ``AB=4, CD=5``, ``(p,q)=(3,2)`` (a tuple), ``x=1, y=2``. A single
+    ``x = 3`` is not a label here (it is an assignment, compared as one)."""
+    m = _TUPLE_NAME.match(text)
+    if m:
+        names = [n.strip() for n in m.group(1).split(",")]
+        values = split_items(m.group(2)[1:-1])
+        if len(values) == len(names) and closes_at_end(m.group(2), 0):
+            return [(n.replace(" ", ""), v.strip()) for n, v in zip(names, values, strict=True)], True
+        return None
+    items = split_items(text)
+    pattern = _NAMED if len(items) == 1 else _NAMED_OR_SYMBOL
+    pairs = []
+    for item in items:
+        m = pattern.match(item)
+        if not m or not m.group(2).strip():
+            return None
+        pairs.append((m.group(1).replace(" ", ""), m.group(2).strip()))
+    return pairs, False
+
+
+_TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
+
+
+def ratio_parts(text: str) -> list[str] | None:
+    """The parts of a ratio ``a : b`` (``a:b:c``), or ``None`` (a time such as ``10:30`` is not a
+    ratio)."""
+    if ":" not in text or _TIME.match(text.replace(" ", "")):
+        return None
+    parts = split_items(text, ":")
+    if len(parts) != text.count(":") + 1 or any(not part.strip() for part in parts):
+        return None  # a colon inside brackets: not a ratio
+    return [part.strip() for part in parts]

@@ -268,7 +268,10 @@ def _evaluate_scalar(text: str) -> Fraction:
     return value
 
 
-_VARIABLE = re.compile(r"^(?!(?:e|i|\\infty|\\pi)$)(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{?[a-zA-Z0-9]+\}?)?$")
+# a variable, or a function value such as f(x), which "0 < f(x) < 1" bounds as a variable
+_VARIABLE = re.compile(
+    r"^(?!(?:e|i|\\infty|\\pi)$)(?:[a-zA-Z](?:_\{?[a-zA-Z0-9]+\}?)?(?:\s*\([a-zA-Z]\))?|\\[a-zA-Z]+(?:_\{?[a-zA-Z0-9]+\}?)?)$"
+)
 _RELATION = re.compile(r"\\leq(?![a-zA-Z])|\\geq(?![a-zA-Z])|\\in(?![a-zA-Z])|<|>|=")
 _INFINITY = {"\\infty": 1, "+\\infty": 1, "-\\infty": -1}
 

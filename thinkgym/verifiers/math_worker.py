@@ -253,7 +253,7 @@ def _serve(sock: socket.socket) -> None:
         except (EOFError, OSError):
             return
         try:
-            reply = judge(request["gold"], request["pred"])
+            reply = judge(request["gold"], request["pred"], request.get("options"))
         except (MemoryError, RecursionError) as err:
             reply = {"correct": False, "reason": "too_large", "details": {"guard": type(err).__name__}}
         except Exception as err:  # noqa: BLE001 - a runner reports every failure as a verdict

@@ -15,6 +15,13 @@ default is the bundled sample (:data:`SAMPLE_PATH`, 42 problems written for thin
 answer as LaTeX (a JSON number is read as its decimal text), and ``difficulty_field``
 (``difficulty``, optional per record) a number or a text holding one number (``"Level 3"``).
 
+Tolerance: numbers are exact unless a tolerance is declared, for the whole dataset
+(``tolerance={"abs": 0.01}`` or ``{"rel": 1e-3}``, see :func:`thinkgym.verifiers.math.check_tolerance`)
+or per row in the field ``tolerance_field`` (default ``tolerance``; a row's value replaces the
+dataset's, and a row value of ``null`` means exact). A row may also set ``positive_variables:
+true`` (its variables are positive reals, so ``\\sqrt{x^2}`` answers ``x``). Both are copied to
+``info["problem"]["metadata"]``, where the verifier reads them. A malformed tolerance is a bad record.
+
 Golds are checked at load time: a gold must be non-empty, match itself when boxed (balanced braces)
 and parse (the verifier reports no ``gold_unparseable``). Bad golds are a ``ValueError`` listing
 them by JSONL line number (1-based) or dataset row (0-based); ``on_bad_gold="skip"`` drops them with
@@ -35,11 +42,12 @@ a problem's difficulty comes from ``difficulty_field`` (0.0 when absent).
 Episode end: after one step (terminated=True).
 
 Arguments: ``path``, ``problem_field``, ``answer_field``, ``difficulty_field``, ``split``,
-``repeat_one``, ``on_bad_gold`` (``"raise"`` or ``"skip"``), ``prompt_template``,
+``tolerance``, ``tolerance_field``, ``repeat_one``, ``on_bad_gold`` (``"raise"`` or ``"skip"``), ``prompt_template``,
 ``require_think``, ``timeout``, ``rewards``, ``max_text_length``, ``render_mode``.
 
-``info["problem"]["metadata"]``: ``index`` (position in the loaded dataset) and ``source``
-(``"line N"`` or ``"row N"``). A problem's id hashes its question and gold, not the template.
+``info["problem"]["metadata"]``: ``index`` (position in the loaded dataset), ``source``
+(``"line N"`` or ``"row N"``), and ``tolerance`` / ``positive_variables`` where declared. A
+problem's id hashes its question and gold, not the template.
 
 Version history: v0 — first release.
 """
@@ -77,7 +85,7 @@ def gold_error(gold: str) -> str | None:
     if not boxed.correct:
         return f"does not match itself when boxed ({boxed.reason})"
     probe = math_verifier.verify(_PROBE, gold)
-    if "gold_unparseable" in probe.details:
+    if probe.reason == "invalid_gold" or "gold_unparseable" in probe.details:
         return f"does not parse: {str(probe.details['gold_unparseable']).splitlines()[0]}"
     return None
 
@@ -157,6 +165,8 @@ class MathDatasetEnv(MathEnv):
         answer_field: str = "answer",
         difficulty_field: str | None = "difficulty",
         split: str | None = None,
+        tolerance: dict[str, float] | None = None,
+        tolerance_field: str | None = "tolerance",
         repeat_one: int | None = None,
         on_bad_gold: str = "raise",
         prompt_template: str = DEFAULT_TEMPLATE,
@@ -168,6 +178,8 @@ class MathDatasetEnv(MathEnv):
             raise ValueError(f"prompt_template must be a str containing '{{problem}}', got {prompt_template!r}")
         self.path = Path(path)
         self.prompt_template = prompt_template
+        self.tolerance = math_verifier.check_tolerance(tolerance)
+        self.tolerance_field = tolerance_field
         self.problems = self._load(problem_field, answer_field, difficulty_field, split, on_bad_gold)
         if repeat_one is not None and (
             isinstance(repeat_one, bool) or not isinstance(repeat_one, int) or not 0 <= repeat_one < len(self.problems)
@@ -191,6 +203,11 @@ class MathDatasetEnv(MathEnv):
             if reason is not None:
                 bad.append((True, f"{where}: gold {record.get(answer_field)!r} {reason}"))
                 continue
+            try:
+                extra = self._row_options(record)
+            except ValueError as err:
+                bad.append((False, f"{where}: {err}"))
+                continue
             difficulty = 0.0
             if difficulty_field is not None and record.get(difficulty_field) is not None:
                 value = _difficulty(record[difficulty_field])
@@ -205,7 +222,7 @@ class MathDatasetEnv(MathEnv):
                     answer=gold,
                     difficulty=difficulty,
                     family=self.family,
-                    metadata={"index": len(problems), "source": where},
+                    metadata={"index": len(problems), "source": where, **extra},
                 )
             )
         if on_bad_gold == "skip":
@@ -220,6 +237,22 @@ class MathDatasetEnv(MathEnv):
         if not problems:
             raise ValueError(f"{self.path}: no problems to serve")
         return problems
+
+    def _row_options(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The verifier options of one row: its tolerance (or the dataset's) and its
+        ``positive_variables`` flag, validated."""
+        extra: dict[str, Any] = {}
+        tolerance = self.tolerance
+        if self.tolerance_field is not None and self.tolerance_field in record:
+            tolerance = math_verifier.check_tolerance(record[self.tolerance_field])
+        if tolerance is not None:
+            extra["tolerance"] = dict(tolerance)
+        positive = record.get("positive_variables", False)
+        if not isinstance(positive, bool):
+            raise ValueError(f"positive_variables must be true or false, got {positive!r}")
+        if positive:
+            extra["positive_variables"] = True
+        return extra
 
     def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
         if params:

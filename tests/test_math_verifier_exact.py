@@ -1,0 +1,391 @@
+"""Issue #14 for the math verifier: every example of the issue gets the right verdict.
+
+Numbers are exact unless the problem carries a tolerance; percent only where the meanings agree;
+expression identity by randomized evaluation (no fixed points to aim at); ordered bounds;
+thousands separators only where they can be one; the exact set of multiple-choice letters;
+verifier failures are their own outcome; and the recall additions (labelled golds, mixed numbers,
+lists joined by words, ratios, trailing commas, matrix sums and products, positive variables).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from thinkgym.core import Problem
+from thinkgym.verifiers import math_worker
+from thinkgym.verifiers.math import VERIFIER_ERRORS, check_tolerance, is_equivalent, verify
+
+
+def boxed(pred: str) -> str:
+    return f"The answer is $\\boxed{{{pred}}}$."
+
+
+def assert_verdicts(pairs: list[tuple[str, str, bool]], **kwargs: object) -> None:
+    wrong = [
+        (pred, gold, expected, verdict.reason)
+        for pred, gold, expected in pairs
+        if (verdict := verify(boxed(pred), gold, **kwargs)).correct is not expected  # type: ignore[arg-type]
+    ]
+    assert not wrong, wrong
+
+
+# --- 1. numbers are exact ----------------------------------------------------------------------
+
+DECIMALS = [
+    ("0.46", "0.5", False),
+    ("0.54", "0.5", False),
+    ("46\\%", "0.5", False),
+    ("0.5\\%", "0.5", False),
+    ("\\frac{\\sqrt{2}}{3}", "0.5", False),
+    ("\\frac14", "0.2", False),
+    ("1.95", "2.0", False),
+    ("3.1416", "3.14", False),
+    ("\\pi", "3.14", False),
+    ("0.333", "\\frac13", False),
+    ("\\frac12", "0.5", True),
+    ("1/2", "0.5", True),
+    ("0.50", "0.5", True),
+    ("2", "2.0", True),
+    ("0.\\overline{3}", "\\frac13", True),
+]
+
+
+def test_decimals_are_exact() -> None:
+    assert_verdicts(DECIMALS)
+
+
+def test_decimals_are_exact_in_the_sympy_stage_too() -> None:
+    # a symbolic answer goes to the worker: it must not round either
+    assert_verdicts([("\\frac{\\sqrt{2}}{2}", "0.7071", False), ("\\sqrt{2}/2", "0.7071067811865476", False)])
+
+
+def test_tolerance_only_when_explicit() -> None:
+    assert not verify(boxed("3.1416"), "3.14").correct
+    assert verify(boxed("3.1416"), "3.14", tolerance={"abs": 0.005}).correct
+    assert not verify(boxed("3.15"), "3.14", tolerance={"abs": 0.005}).correct
+    assert verify(boxed("\\pi"), "3.14", tolerance={"abs": 0.005}).correct  # the SymPy stage applies it too
+    assert verify(boxed("1010"), "1000", tolerance={"rel": 0.01}).correct
+    assert not verify(boxed("1011"), "1000", tolerance={"rel": 0.01}).correct
+    assert verify(boxed("(1.001, 2)"), "(1, 2)", tolerance={"abs": 0.01}).correct
+
+
+@pytest.mark.parametrize("bad", [{"abs": -1}, {"abs": float("inf")}, {"tol": 0.1}, {}, 0.1, {"rel": "0.1"}, {"abs": True}])
+def test_malformed_tolerance_is_a_clear_error(bad: object) -> None:
+    with pytest.raises(ValueError, match="tolerance"):
+        check_tolerance(bad)
+    with pytest.raises(ValueError, match="tolerance"):
+        verify(boxed("1"), "1", tolerance=bad)  # type: ignore[arg-type]
+
+
+PERCENT = [
+    ("50", "50\\%", True),  # the sign dropped from a count of percent
+    ("0.5", "50\\%", True),  # the same amount as a fraction
+    ("50\\%", "50", True),  # a "what percent" gold written without the sign
+    ("50\\%", "0.5", True),
+    ("0.5\\%", "0.5", False),  # 0.005 is not a half
+    ("0.5", "0.5\\%", False),
+    ("0.005", "0.5\\%", True),
+    ("46\\%", "0.5", False),
+    ("50", "0.5", False),
+    ("12.5\\%", "\\frac18", True),
+]
+
+
+def test_percent_only_where_meanings_agree() -> None:
+    assert_verdicts(PERCENT)
+
+
+# --- 2. identity by randomized evaluation --------------------------------------------------------
+
+# P vanishes at every point of the old fixed set (7/5, 13/4, 5/11, ...): any fixed set can be
+# aimed at; fresh random points cannot
+_FIXED = ["(x-\\frac{7}{5})", "(x-\\frac{13}{4})", "(x-\\frac{5}{11})", "(x-\\frac{29}{10})", "(x-\\frac{17}{3})"]
+_FIXED += ["(x-\\frac{3}{13})", "(x+\\frac{13}{4})", "(x+\\frac{5}{11})", "(x+\\frac{29}{10})", "(x+\\frac{7}{5})"]
+IDENTITY_TRAPS = [
+    "x+\\sin(660\\pi x)",
+    "x+\\sqrt{x}-\\sqrt{|x|}",
+    "x+" + "".join(_FIXED),
+    "x+\\sin(\\pi x)",  # zero at every integer
+    "x+(x^{2}-x)(x-2)(x+1)(x-3)",
+    "|x|",
+    "x+\\frac{x-x}{x}",  # undefined at 0 only: equal elsewhere, so accepted (checked below)
+]
+
+
+def test_identity_traps_are_rejected() -> None:
+    for pred in IDENTITY_TRAPS[:-1]:
+        for _ in range(3):  # fresh points every call
+            assert not verify(boxed(pred), "x").correct, pred
+
+
+def test_identity_accepts_equal_functions() -> None:
+    assert_verdicts(
+        [
+            ("(x+1)^2", "x^2+2x+1", True),
+            ("2\\sin x\\cos x", "\\sin 2x", True),
+            ("\\frac{x^2-1}{x-1}", "x+1", True),
+            ("\\frac{1}{\\sqrt{2}}x", "\\frac{\\sqrt{2}}{2}x", True),
+            ("e^{\\ln x}", "x", True),  # exp(log x) = x on the principal branch, negative x too
+            ("\\sqrt{x^2}", "|x|", True),
+            ("\\sqrt{x^2}", "x", False),
+            ("(a+b)^{3}", "a^3+3a^2b+3ab^2+b^3", True),
+            ("(a+b)^{3}", "a^3+3a^2b+3ab^2+b^3+1", False),
+            ("\\frac{1}{1-x}+\\frac{1}{1+x}", "\\frac{2}{1-x^2}", True),
+        ]
+    )
+
+
+def test_identity_seed_is_reproducible_and_points_are_fresh() -> None:
+    from dataclasses import asdict
+
+    from thinkgym.verifiers.math_compare import judge
+    from thinkgym.verifiers.math_identity import _numeric_points, make_rng
+    from thinkgym.verifiers.math_normalize import normalize
+
+    def points(seed: int | None) -> list[str]:
+        return [str(p) for p in _numeric_points(["x"], make_rng(seed), False, 5)]
+
+    assert points(7) == points(7)
+    assert points(None) != points(None)
+    g, p = asdict(normalize("x")), asdict(normalize("x+\\sin(660\\pi x)"))
+    assert judge(g, p, {"seed": 1}) == judge(g, p, {"seed": 1})
+    assert verify(boxed("(x+1)^2"), "x^2+2x+1", seed=3).correct
+
+
+def test_schwartz_zippel_point_count() -> None:
+    """The exact stage draws enough points: (d/|S|)^k <= 2^-30 for the numerator degree d."""
+    import sympy
+
+    from thinkgym.verifiers.math_identity import _exact_identity, degree_bound, make_rng
+
+    x, y = sympy.symbols("x y")
+    assert degree_bound(x**3 / (x + 1)) == (3, 1)
+    assert degree_bound((x + y) ** 4 - x) == (4, 0)
+    assert degree_bound(sympy.sin(x)) is None
+    # x^1000 (x - 1) vanishes only at 0 and 1: still rejected, and an equal rewrite accepted
+    big = x**1024
+    assert _exact_identity(big, big + x**1000 * (x - 1), [x], make_rng(None), False) is False
+    assert _exact_identity(big, (x**512) ** 2, [x], make_rng(None), False) is True
+
+
+def test_domain_mismatch_is_a_disagreement() -> None:
+    assert verify(boxed("\\sqrt{x}\\sqrt{x}"), "x").correct  # (i sqrt|x|)^2 = x for x < 0: equal everywhere
+    assert not verify(boxed("\\sqrt{x^2}"), "x").correct  # |x| != x for x < 0
+    assert not verify(boxed("\\ln|x|"), "\\ln x").correct  # complex against real for x < 0
+    assert verify(boxed("\\ln|x|"), "\\ln x", positive=True).correct
+    assert not verify(boxed("\\ln(x^2)"), "2\\ln x").correct
+    assert verify(boxed("\\ln(x^2)"), "2\\ln x", positive=True).correct
+
+
+# --- 3. inequalities, separators, multiple choice ------------------------------------------------
+
+
+def test_inequalities() -> None:
+    assert_verdicts(
+        [
+            ("1 < x < -5", "(1,-5)", False),
+            ("1<x<5", "(1,5)", True),
+            ("5 > x > 1", "(1,5)", True),
+            ("-x > -1", "x<1", True),
+            ("-2x \\geq 4", "x \\leq -2", True),
+            ("-x>1", "x<1", False),
+            ("x^2<9", "(-3,3)", False),
+            ("-5<-x<1", "-1<x<5", True),
+        ]
+    )
+
+
+def test_thousands_separators_by_context() -> None:
+    assert_verdicts(
+        [
+            ("(12,102)", "12102", False),
+            ("\\{12,102\\}", "12102", False),
+            ("12,102", "12102", True),
+            ("32,\\! 349", "32349", True),
+            ("32{,}349", "32349", True),
+            ("1\\,000\\,000", "10^6", True),
+            ("(12,102)", "(12,102)", True),
+            ("12102", "(12,102)", False),
+        ]
+    )
+
+
+def test_multiple_choice_exact_set() -> None:
+    assert_verdicts(
+        [
+            ("B C", "B", False),
+            ("B, C", "B", False),
+            ("B and C", "B", False),
+            ("(B) or (C)", "B", False),
+            ("B", "B", True),
+            ("(B)", "B", True),
+            ("(B) 42", "B", True),
+            ("b", "B", True),
+        ]
+    )
+
+
+# --- 4. verifier failure is its own outcome --------------------------------------------------------
+
+
+def test_verifier_errors_are_flagged() -> None:
+    timeout = verify(boxed("(x+1)^2"), "x^2+2x+1", timeout=1e-6)
+    assert timeout.reason == "timeout" and timeout.verifier_error
+    assert (timeout.correct, timeout.format_ok, timeout.score) == (False, False, 0.0)
+    invalid = verify(boxed("1"), "\\frac{1}{")
+    assert invalid.reason == "invalid_gold" and invalid.verifier_error and not invalid.format_ok
+    assert verify(boxed("1"), "$ $").verifier_error
+    assert {"timeout", "worker_error", "internal_error", "invalid_gold"} == VERIFIER_ERRORS
+    wrong = verify(boxed("2"), "1")
+    assert not wrong.verifier_error and wrong.format_ok
+
+
+def test_a_crashed_worker_is_retried_then_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[float] = []
+
+    def crash(self: object, request: object, timeout: float) -> None:
+        calls.append(timeout)
+        raise EOFError("worker closed its socket")
+
+    monkeypatch.setattr(math_worker.WorkerPool, "call", crash)
+    verdict = verify(boxed("(x+1)^2"), "x^2+2x+1")
+    assert (verdict.reason, verdict.verifier_error, verdict.format_ok) == ("worker_error", True, False)
+    assert len(calls) == 2
+
+
+def test_a_slow_check_is_retried_with_a_larger_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    budgets: list[float] = []
+    real_call = math_worker.WorkerPool.call
+
+    def slow_first(self: math_worker.WorkerPool, request: dict[str, object], timeout: float) -> object:
+        budgets.append(timeout)
+        return None if len(budgets) == 1 else real_call(self, request, timeout)
+
+    monkeypatch.setattr(math_worker.WorkerPool, "call", slow_first)
+    verdict = verify(boxed("(x+1)^2"), "x^2+2x+1", timeout=2.0)
+    assert verdict.correct and budgets == [2.0, 8.0]
+
+
+def test_internal_error_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    from thinkgym.verifiers import math as math_verifier
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(math_verifier, "_rational_verdict", broken)
+    verdict = verify(boxed("3"), "4")
+    assert (verdict.reason, verdict.verifier_error, verdict.correct) == ("internal_error", True, False)
+
+
+def test_unparseable_gold_is_refused_where_a_problem_is_loaded(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from thinkgym.envs.math.dataset import MathDatasetEnv, gold_error
+
+    assert gold_error("\\frac{1}{") is not None
+    path = Path(str(tmp_path)) / "bad.jsonl"
+    path.write_text(json.dumps({"problem": "p", "answer": "\\frac{1}{"}) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 1"):
+        MathDatasetEnv(path=path)
+
+
+def test_generator_golds_are_valid() -> None:
+    from thinkgym.envs.math.dataset import gold_error
+    from thinkgym.generators import math as gen
+
+    for family in gen.list_families():
+        for seed in range(3):
+            problem = gen.generate(family, seed)
+            assert gold_error(problem.answer) is None, (family, seed, problem.answer)
+
+
+# --- tolerance and positivity through Math-Dataset-v0 -------------------------------------------
+
+
+def _dataset(tmp_path: object, rows: list[dict[str, object]], **kwargs: object) -> object:
+    from pathlib import Path
+
+    from thinkgym.envs.math.dataset import MathDatasetEnv
+
+    path = Path(str(tmp_path)) / "data.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return MathDatasetEnv(path=path, **kwargs)
+
+
+def test_dataset_tolerance_per_dataset_and_per_row(tmp_path: object) -> None:
+    rows = [
+        {"problem": "Approximate pi.", "answer": "3.14"},
+        {"problem": "Approximate e.", "answer": "2.718", "tolerance": {"abs": 0.001}},
+        {"problem": "Exact.", "answer": "0.5", "tolerance": None},
+        {"problem": "Sqrt of x^2 for positive x.", "answer": "x", "positive_variables": True},
+    ]
+
+    def score(env: object, index: int, response: str) -> float:
+        problem: Problem = env.problems[index]  # type: ignore[attr-defined]
+        return env.judge(response, problem).score  # type: ignore[attr-defined]
+
+    exact = _dataset(tmp_path, rows)
+    assert score(exact, 0, boxed("\\pi")) == 0.0
+    assert score(exact, 1, boxed("e")) == 1.0  # the row's own tolerance
+    assert score(exact, 3, boxed("\\sqrt{x^2}")) == 1.0
+    loose = _dataset(tmp_path, rows, tolerance={"abs": 0.005})
+    assert score(loose, 0, boxed("\\pi")) == 1.0
+    assert score(loose, 2, boxed("0.501")) == 0.0  # the row says exact
+    assert loose.problems[0].metadata["tolerance"] == {"abs": 0.005}  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="tolerance"):
+        _dataset(tmp_path, [{"problem": "p", "answer": "1", "tolerance": {"abs": -1}}])
+    with pytest.raises(ValueError, match="tolerance"):
+        _dataset(tmp_path, rows, tolerance=0.1)
+
+
+# --- 5. recall -------------------------------------------------------------------------------------
+
+
+RECALL = [
+    ("2x+3", "f(x)=2x+3", True),
+    ("f(x)=2x+3", "2x+3", True),
+    ("2x+4", "f(x)=2x+3", False),
+    ("(3,2)", "(p,q)=(3,2)", True),
+    ("p=3, q=2", "(p,q)=(3,2)", True),
+    ("q=2, p=3", "(p,q)=(3,2)", True),
+    ("(2,3)", "(p,q)=(3,2)", False),
+    ("4, 5", "AB=4, CD=5", True),
+    ("CD=5, AB=4", "AB=4, CD=5", True),
+    ("AB=5, CD=4", "AB=4, CD=5", False),
+    ("\\frac{1}{\\sqrt 6}", "\\frac{NO}{BO}=\\frac{1}{\\sqrt 6}", True),
+    ("\\frac{\\sqrt 6}{6}", "\\frac{NO}{BO}=\\frac{1}{\\sqrt 6}", True),
+    ("\\frac{1}{6}", "\\frac{NO}{BO}=\\frac{1}{\\sqrt 6}", False),
+    ("(0,1)", "0<f(x)<1", True),
+    ("0<f(x)<1", "(0,1)", True),
+    ("[0,1)", "0<f(x)<1", False),
+    ("4 4/9", "\\frac{40}{9}", True),
+    ("4 4/9", "\\frac{16}{9}", False),
+    ("3 and 5", "3, 5", True),
+    ("3 or 5", "\\{3, 5\\}", True),
+    ("3 \\quad \\text{and} \\quad 5", "3, 5", True),
+    ("3 \\quad \\text{and} \\quad 6", "3, 5", False),
+    ("6:4", "3:2", True),
+    ("3:2", "6:4", True),
+    ("2:3", "3:2", False),
+    ("1.5", "3:2", True),
+    ("10:30", "1:3", False),
+    ("1, 2,", "1, 2", True),
+    ("7,", "7", True),
+    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}+\\begin{pmatrix}3\\\\4\\end{pmatrix}", "\\begin{pmatrix}4\\\\6\\end{pmatrix}", True),
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}\\begin{pmatrix}1\\\\1\\end{pmatrix}", "\\begin{pmatrix}3\\\\7\\end{pmatrix}", True),
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}\\begin{pmatrix}1\\\\1\\end{pmatrix}", "\\begin{pmatrix}3\\\\8\\end{pmatrix}", False),
+]
+
+
+def test_recall_additions() -> None:
+    assert_verdicts(RECALL)
+
+
+def test_positive_variables() -> None:
+    assert not verify(boxed("x"), "\\sqrt{x^2}").correct
+    assert verify(boxed("x"), "\\sqrt{x^2}", positive=True).correct
+    assert verify(boxed("\\sqrt{ab}"), "\\sqrt{a}\\sqrt{b}", positive=True).correct
+    assert not verify(boxed("\\sqrt{ab}+1"), "\\sqrt{a}\\sqrt{b}", positive=True).correct
+    assert is_equivalent("a", "\\sqrt{a^2}", positive=True)
