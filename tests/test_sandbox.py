@@ -22,9 +22,9 @@ from thinkgym.sandbox.result import HeadTail
 
 IS_ROOT = os.geteuid() == 0
 EXPECTED_PROTECTIONS = {
-    "cgroup_memory", "cgroup_pids", "mount_namespace", "pid_namespace", "net_namespace", "ipc_namespace",
-    "uts_namespace", "unprivileged_uid", "capabilities", "no_new_privs", "rlimits", "seccomp", "scrubbed_env",
-    "tree_kill",
+    "cgroup_memory", "cgroup_pids", "cgroup_cpu", "mount_namespace", "pid_namespace", "net_namespace",
+    "ipc_namespace", "uts_namespace", "cgroup_namespace", "unprivileged_uid", "distinct_uid", "capabilities",
+    "no_new_privs", "rlimits", "seccomp", "scrubbed_env", "tree_kill",
 }  # fmt: skip
 
 
@@ -211,20 +211,31 @@ def test_no_leaked_descriptors_zombies_or_cgroups_after_10000_cells():
 # -- the same sandbox as an ordinary user, and without any namespace -------------------------
 _USER_PROBE = textwrap.dedent(
     """
-    import json, os, warnings
-    from thinkgym.sandbox import PythonSandbox
+    import json, logging, os, warnings
+    from thinkgym.sandbox import PythonSandbox, SandboxError
+    logged = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())
+    logging.getLogger("thinkgym.sandbox").addHandler(handler)
+    try:
+        with PythonSandbox(timeout=1, preload=()) as box:
+            box.run("pass")
+        refused = None
+    except SandboxError as exc:
+        refused = str(exc)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with PythonSandbox(timeout=1, preload=()) as box:
+        with PythonSandbox(timeout=1, preload=(), allow_weak=True) as box:
             report = {name: list(p) for name, p in box.isolation().items()}
             cells = [box.run(code).to_dict() for code in (
                 "import os; print(os.getuid(), os.getcwd())", "x = 6 * 7", "print(x)", "while True: pass", "print(1)")]
-    print(json.dumps({"uid": os.getuid(), "report": report, "cells": cells,
+    print(json.dumps({"uid": os.getuid(), "report": report, "cells": cells, "refused": refused, "logged": logged,
                       "warned": sorted({str(w.message).split(':')[0] for w in caught})}))
     """
 )
-# As root, hide root's 0700 home behind a tmpfs (the interpreter lives in it), optionally forbid
-# new user namespaces (a kernel or policy without them), then become uid 65534 and run the probe.
+# As root, hide root's 0700 home behind a tmpfs (the interpreter and the venv may live in it),
+# optionally forbid new user namespaces (a kernel or policy without them), then become uid 65534
+# and run the probe.
 _AS_NOBODY = textwrap.dedent(
     """
     import ctypes, os, subprocess, sys
@@ -241,12 +252,17 @@ _AS_NOBODY = textwrap.dedent(
         run = lambda *a: subprocess.run(a, check=True)
         run("mount", "--make-rprivate", "/")
         home = os.path.expanduser("~")
-        hold = "/mnt"
-        keep = sys.argv[2]
-        run("mount", "--bind", keep, hold)
+        keeps = [k for k in sys.argv[2].split(":") if k]
+        holds = []
+        for i, keep in enumerate(keeps):
+            hold = f"/mnt/keep{i}" if os.path.isdir("/mnt") else f"/media/keep{i}"
+            os.makedirs(hold, exist_ok=True)
+            run("mount", "--bind", keep, hold)
+            holds.append(hold)
         run("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", home)
-        os.makedirs(keep)
-        run("mount", "--move", hold, keep)
+        for keep, hold in zip(keeps, holds):
+            os.makedirs(keep)
+            run("mount", "--move", hold, keep)
         os.chdir("/tmp")
         os.setgroups([]); os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)
         os.execv(sys.argv[3], sys.argv[3:])
@@ -260,42 +276,57 @@ _AS_NOBODY = textwrap.dedent(
 )
 
 
+def _kept_under_home(home: str) -> list[str]:
+    """The top directories under ``home`` that hold the interpreter, its base installation and
+    the virtual environment (each may live under ``$HOME``: ``~/.pyenv``, ``~/venv``, …)."""
+    keep = set()
+    for path in (sys.prefix, sys.base_prefix, os.path.realpath(sys.executable), os.path.realpath(sys.prefix)):
+        if path.startswith(home + "/"):
+            keep.add(os.path.join(home, os.path.relpath(path, home).split(os.sep)[0]))
+    return sorted(keep)
+
+
 def _run_as_nobody(forbid_userns: bool) -> dict:
     home = os.path.expanduser("~")
     if not IS_ROOT or shutil.which("mount") is None:
         pytest.skip("needs root (to become an ordinary user) and mount(8)")
-    if not sys.base_prefix.startswith(home + "/"):
-        keep = sys.base_prefix  # the interpreter is readable by everyone already
-    else:
-        keep = os.path.join(home, os.path.relpath(sys.base_prefix, home).split(os.sep)[0])
+    keeps = _kept_under_home(home)
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if repo.startswith(home + "/"):
+        keeps.append(os.path.join(home, os.path.relpath(repo, home).split(os.sep)[0]))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": repo}
+    args = [sys.executable, "-c", _AS_NOBODY, "1" if forbid_userns else "0", ":".join(sorted(set(keeps)))]
     proc = subprocess.run(
-        [sys.executable, "-c", _AS_NOBODY, "1" if forbid_userns else "0", keep, sys.executable, "-c", _USER_PROBE],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+        [*args, sys.executable, "-c", _USER_PROBE], capture_output=True, text=True, env=env, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_works_as_an_ordinary_user_through_a_user_namespace():
+def test_works_as_an_ordinary_user_through_a_user_namespace_only_when_weakness_is_allowed():
     out = _run_as_nobody(forbid_userns=False)
+    # Without a memory cgroup the default is to refuse, naming what is missing and the fix.
+    assert out["refused"] and "cannot confine memory" in out["refused"] and "cgroup_memory" in out["refused"]
+    assert "allow_weak=True" in out["refused"] and "Delegate=yes" in out["refused"]
     report = {name: Protection(*value) for name, value in out["report"].items()}
     assert out["uid"] == 65534
     for name in ("user_namespace", "mount_namespace", "pid_namespace", "net_namespace", "seccomp", "tree_kill"):
         assert report[name].active, (name, report[name])
     assert not report["cgroup_pids"].active and "NPROC" in report["rlimits"].detail
+    assert "AS=" in report["rlimits"].detail  # no memory cgroup: the address space is capped instead
     cells = out["cells"]
     assert cells[0]["stdout"] == "65534 /tmp\n" and cells[2]["stdout"] == "42\n"
     assert cells[3]["timed_out"] and cells[4]["stdout"] == "1\n"
     assert "sandbox runs without cgroup_pids" in out["warned"]
+    assert any("sandbox runs without cgroup_memory" in line for line in out["logged"])
 
 
-def test_degrades_explicitly_without_namespaces():
+def test_degrades_only_when_allowed_without_namespaces():
     out = _run_as_nobody(forbid_userns=True)
+    refused = out["refused"]
+    assert refused and "allow_weak=True" in refused
+    for what in ("the file system", "processes", "memory"):
+        assert f"{what}: without" in refused, (what, refused)
     report = {name: Protection(*value) for name, value in out["report"].items()}
     for name in ("user_namespace", "mount_namespace", "pid_namespace", "net_namespace", "tree_kill"):
         assert not report[name].active and report[name].detail, name

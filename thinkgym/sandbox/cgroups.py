@@ -1,12 +1,13 @@
-"""Per-sandbox cgroups: a memory cap over all of a sandbox's processes and a process-count cap
-(the fork-bomb stop that ``RLIMIT_NPROC`` cannot give root).
+"""Per-sandbox cgroups: a memory cap over all of a sandbox's processes, a process-count cap
+(the fork-bomb stop that ``RLIMIT_NPROC`` cannot give root), a CPU quota over the whole sandbox
+and its CPU time (what tests and benchmarks read).
 
 Each controller is used through cgroup v1 (``/sys/fs/cgroup/<controller>``) where that hierarchy
 is writable, else through cgroup v2 where the controller can be enabled below the host process's
 own cgroup. Per sandbox, a directory ``thinkgym-<host pid>/sbx-<n>`` is created under the host
 process's cgroup, limits are written, the sandbox's first process joins it (all later ones are
 born in it) and it is removed when the sandbox is closed. Without write access (an ordinary
-user, or no delegation) the controller is reported unavailable and rlimits remain.
+user, or no delegation) the controller is reported unavailable.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ _counter = itertools.count()
 
 @dataclass(frozen=True)
 class _Controller:
-    name: str  # "memory" or "pids"
+    name: str  # "memory", "pids", "cpu" or "cpuacct"
     parent: str  # thinkgym-<pid> directory for this process's sandboxes
     version: int
-    limit_file: str
+    limit_file: str | None
     oom_file: str | None
 
 
@@ -40,7 +41,7 @@ def _own_cgroup(hierarchy: str) -> str | None:
     with open("/proc/self/cgroup") as f:
         for line in f:
             _, controllers, path = line.rstrip("\n").split(":", 2)
-            if controllers.split(",") == [hierarchy] or (hierarchy == "" and controllers == ""):
+            if (hierarchy and hierarchy in controllers.split(",")) or (hierarchy == "" and controllers == ""):
                 return path
     return None
 
@@ -78,11 +79,20 @@ def _remove_stale(directory: str) -> None:
         _rmdir(tree)
 
 
+_LIMIT_FILES = {
+    "memory": ("memory.limit_in_bytes", "memory.max"),
+    "pids": ("pids.max", "pids.max"),
+    "cpu": ("cpu.cfs_quota_us", "cpu.max"),
+    "cpuacct": (None, None),
+}
+_PERIOD_US = 100_000
+
+
 def _find(name: str) -> tuple[_Controller | None, str]:
     """The controller ``name`` (or None) and, when None, why not."""
     tag = f"thinkgym-{os.getpid()}"
-    limit_v1, limit_v2 = {"memory": ("memory.limit_in_bytes", "memory.max"), "pids": ("pids.max", "pids.max")}[name]
-    oom_v1, oom_v2 = {"memory": ("memory.oom_control", "memory.events"), "pids": (None, None)}[name]
+    limit_v1, limit_v2 = _LIMIT_FILES[name]
+    oom_v1, oom_v2 = ("memory.oom_control", "memory.events") if name == "memory" else (None, None)
     own = _own_cgroup(name)
     if own is not None and os.path.isdir(f"{_ROOT}/{name}"):
         parent = f"{_ROOT}/{name}{own.rstrip('/')}/{tag}"
@@ -94,6 +104,8 @@ def _find(name: str) -> tuple[_Controller | None, str]:
         except OSError as exc:
             return None, f"cgroup v1 {name} hierarchy not writable ({exc.strerror})"
     root, own = _v2_root(), _own_cgroup("")
+    if name == "cpuacct":  # v2 accounts CPU time in every cgroup's cpu.stat
+        return None, "no cgroup v1 cpuacct hierarchy (cgroup v2 reads cpu.stat instead)"
     if root is None or own is None:
         return None, "no cgroup hierarchy with this controller"
     base = f"{root}{own.rstrip('/')}"
@@ -158,6 +170,35 @@ class Cgroups:
             pass
         return 0
 
+    def tasks(self) -> int:
+        """Tasks (processes and threads, zombies included) in the sandbox's pids cgroup; -1
+        without one."""
+        if "pids" not in self._dirs:
+            return -1
+        try:
+            with open(f"{self._dirs['pids'][1]}/pids.current") as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            return -1
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used by every process of the sandbox so far (user and system), or ``None``
+        without CPU accounting."""
+        try:
+            if "cpuacct" in self._dirs:
+                with open(f"{self._dirs['cpuacct'][1]}/cpuacct.usage") as f:
+                    return int(f.read()) / 1e9
+            for controller, path in self._dirs.values():
+                if controller.version == 2:
+                    with open(f"{path}/cpu.stat") as f:
+                        for line in f:
+                            key, _, value = line.partition(" ")
+                            if key == "usage_usec":
+                                return int(value) / 1e6
+        except OSError:
+            pass
+        return None
+
     def pids(self) -> list[int]:
         """The processes still in the sandbox's cgroups."""
         found: set[int] = set()
@@ -200,25 +241,43 @@ class Cgroups:
                     time.sleep(0.001)
 
 
-def create(memory_mb: int, max_processes: int) -> tuple[Cgroups, dict[str, Protection]]:
+def _limits(memory_mb: int, max_processes: int, cpus: float) -> dict[str, tuple[str | None, str]]:
+    """Per controller: what to write into its limit file (v1, v2), and the report's wording."""
+    quota = max(1000, round(cpus * _PERIOD_US))
+    return {
+        "memory": (str(memory_mb << 20), f"{memory_mb} MB for all processes"),
+        "pids": (str(max_processes), f"at most {max_processes} processes and threads"),
+        "cpu": (str(quota), f"{cpus:g} CPUs for all processes ({quota} us per {_PERIOD_US} us)"),
+        "cpuacct": (None, "CPU time of all processes"),
+    }
+
+
+def create(memory_mb: int, max_processes: int, cpus: float) -> tuple[Cgroups, dict[str, Protection]]:
     """Creates the cgroups of a new sandbox and writes the limits. Returns them with one
     :class:`Protection` per controller (inactive, with the reason, where none could be made)."""
     report: dict[str, Protection] = {}
     dirs: dict[str, tuple[_Controller, str]] = {}
     n = next(_counter)
-    for name, limit in (("memory", memory_mb << 20), ("pids", max_processes)):
+    for name, (limit, wording) in _limits(memory_mb, max_processes, cpus).items():
         controller, why = _controller(name)
         if controller is None:
-            report[f"cgroup_{name}"] = Protection(False, why)
+            if name != "cpuacct":
+                report[f"cgroup_{name}"] = Protection(False, why)
             continue
         path = f"{controller.parent}/sbx-{n}"
         try:
             os.makedirs(path, exist_ok=True)
-            _write(f"{path}/{controller.limit_file}", str(limit))
+            if name == "cpu" and controller.version == 1:
+                _write(f"{path}/cpu.cfs_period_us", str(_PERIOD_US))
+            if controller.limit_file is not None and limit is not None:
+                value = f"{limit} {_PERIOD_US}" if name == "cpu" and controller.version == 2 else limit
+                _write(f"{path}/{controller.limit_file}", value)
         except OSError as exc:
-            report[f"cgroup_{name}"] = Protection(False, f"cannot create {path} ({exc.strerror})")
+            if name != "cpuacct":
+                report[f"cgroup_{name}"] = Protection(False, f"cannot create {path} ({exc.strerror})")
+            _rmdir(path)
             continue
         dirs[name] = (controller, path)
-        unit = f"{memory_mb} MB for all processes" if name == "memory" else f"at most {limit} processes and threads"
-        report[f"cgroup_{name}"] = Protection(True, f"cgroup v{controller.version}: {unit}")
+        if name != "cpuacct":
+            report[f"cgroup_{name}"] = Protection(True, f"cgroup v{controller.version}: {wording}")
     return Cgroups(dirs), report

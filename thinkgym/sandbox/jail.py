@@ -13,6 +13,7 @@ import os
 import resource
 import socket
 import sys
+import uuid
 
 from thinkgym.sandbox import linux
 from thinkgym.sandbox.result import Protection
@@ -35,6 +36,7 @@ _NAMESPACES = (
     ("net_namespace", linux.CLONE_NEWNET),
     ("ipc_namespace", linux.CLONE_NEWIPC),
     ("uts_namespace", linux.CLONE_NEWUTS),
+    ("cgroup_namespace", linux.CLONE_NEWCGROUP),
 )
 _DEVICES = ("null", "zero", "full", "random", "urandom")
 
@@ -55,7 +57,7 @@ def _write(path: str, text: str) -> None:
 
 
 def enter_namespaces() -> dict[str, Protection]:
-    """Unshares the mount, pid, network, IPC and UTS namespaces (the pid namespace applies to
+    """Unshares the mount, pid, network, IPC, UTS and cgroup namespaces (the pid namespace applies to
     the children forked afterwards). Root needs nothing more; an ordinary user first enters a
     new user namespace that maps only its own uid and gid. Each namespace is tried on its own,
     so one the kernel lacks does not cost the others."""
@@ -119,12 +121,66 @@ def _bind(old_root: str, path: str, writable: bool = False) -> None:
     linux.mount(None, path, None, flags)
 
 
-def build_view(binds: list[str], workdir_mb: int, with_proc: bool) -> Protection:
+def _etc(uid: int, gid: int) -> None:
+    """A minimal ``/etc``: the sandbox's user and group (``getpass.getuser()``, ``pwd``, ``~``
+    work), and an ``nsswitch.conf`` that reads them from these files."""
+    os.mkdir("/etc")
+    users = [("root", 0, 0, "/root"), ("sandbox", uid, gid, "/tmp"), ("nobody", NOBODY, NOBODY, "/nonexistent")]
+    seen: set[int] = set()
+    with open("/etc/passwd", "w") as f:
+        for name, u, g, home in users:
+            if u not in seen:
+                seen.add(u)
+                f.write(f"{name}:x:{u}:{g}:{name}:{home}:/usr/sbin/nologin\n")
+    with open("/etc/group", "w") as f:
+        for name, g in {0: ("root", 0), gid: ("sandbox", gid), NOBODY: ("nogroup", NOBODY)}.values():
+            f.write(f"{name}:x:{g}:\n")
+    with open("/etc/nsswitch.conf", "w") as f:
+        f.write("passwd: files\ngroup: files\nhosts: files\n")
+    with open("/etc/hostname", "w") as f:
+        f.write("sandbox\n")
+
+
+# What /proc would show of the host, and what the sandbox sees instead.
+def _proc_masks() -> dict[str, str]:
+    return {
+        "/proc/cmdline": "\n",
+        "/proc/sys/kernel/random/boot_id": f"{uuid.uuid4()}\n",
+        "/proc/loadavg": "0.00 0.00 0.00 1/1 1\n",
+    }
+
+
+def _mask_proc() -> str:
+    """Bind-mounts fresh files over the ``/proc`` files that describe the host. Returns what
+    was masked. The sources stay in ``/.masks`` (the sandbox sees the same fakes there): an
+    unlinked source would keep the root from being remounted read-only."""
+    os.mkdir("/.masks")
+    masked = []
+    for i, (target, text) in enumerate(_proc_masks().items()):
+        source = f"/.masks/{i}"
+        with open(source, "w") as f:
+            f.write(text)
+        try:
+            linux.mount(source, target, None, linux.MS_BIND)
+            linux.mount(None, target, None, linux.MS_REMOUNT | linux.MS_BIND | linux.MS_RDONLY | linux.MS_NOSUID
+                        | linux.MS_NODEV | linux.MS_NOEXEC)  # fmt: skip
+            masked.append(target.removeprefix("/proc/"))
+        except OSError:
+            pass  # a kernel without that file: nothing to mask
+    return ", ".join(masked)
+
+
+def build_view(
+    binds: list[str], workdir_mb: int, with_proc: bool, uid: int, gid: int, exec_tmp: bool = False
+) -> Protection:
     """Replaces the file system view of this mount namespace by a new root on a tmpfs that holds
     only: read-only binds of ``binds`` (what Python needs), a private tmpfs ``/tmp`` of
-    ``workdir_mb`` MB (the working directory), ``/dev`` with five harmless devices, and, when the
-    process is in a new pid namespace, a fresh ``/proc`` that shows only the sandbox's
-    processes. The old root is detached, and the new root remounted read-only."""
+    ``workdir_mb`` MB (the working directory; ``noexec`` unless ``exec_tmp``), ``/dev`` with
+    five harmless devices and a private ``/dev/shm`` (POSIX semaphores and shared memory, for
+    ``multiprocessing``), a minimal ``/etc`` naming user ``uid``, and, when the process is in a
+    new pid namespace, a fresh ``/proc`` that shows only the sandbox's processes, with the
+    files that describe the host masked. The old root is detached, and the new root remounted
+    read-only."""
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
     # Any directory can hold the staging tmpfs: it hides that directory in this namespace only.
     base = "/tmp"
@@ -136,7 +192,8 @@ def build_view(binds: list[str], workdir_mb: int, with_proc: bool) -> Protection
     # The private /tmp first: an interpreter that lives under /tmp (a virtual environment in a
     # checkout there, as CI clones make) is then bound inside it instead of being hidden by it.
     os.mkdir("/tmp")
-    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, f"mode=1777,size={workdir_mb}m")
+    tmp_flags = linux.MS_NOSUID | linux.MS_NODEV | (0 if exec_tmp else linux.MS_NOEXEC)
+    linux.mount("tmpfs", "/tmp", "tmpfs", tmp_flags, f"mode=1777,size={workdir_mb}m")
     shown = [path for path in binds if os.path.lexists(old + path)]
     for path in shown:
         _bind(old, path)
@@ -146,13 +203,17 @@ def build_view(binds: list[str], workdir_mb: int, with_proc: bool) -> Protection
         _bind(old, f"/dev/{name}", writable=True)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "fd/0"), ("stdout", "fd/1"), ("stderr", "fd/2")):
         os.symlink(target, f"/dev/{name}")
+    os.mkdir("/dev/shm")
+    linux.mount("tmpfs", "/dev/shm", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC,
+                f"mode=1777,size={workdir_mb}m")  # fmt: skip
     linux.mount(None, "/dev", None, linux.MS_REMOUNT | linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NOEXEC)
+    _etc(uid, gid)
     proc = "no /proc (no pid namespace of its own)"
     if with_proc:
         os.mkdir("/proc")
         try:
             linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
-            proc = "a fresh /proc that shows only the sandbox's processes"
+            proc = f"a fresh /proc that shows only the sandbox's processes (masked: {_mask_proc()})"
         except OSError as exc:
             proc = f"no /proc (mount refused: {exc.strerror})"
     linux.umount2(old, linux.MNT_DETACH)
@@ -161,14 +222,16 @@ def build_view(binds: list[str], workdir_mb: int, with_proc: bool) -> Protection
     return Protection(
         True,
         f"read-only view of {', '.join(shown)}; private tmpfs /tmp ({workdir_mb} MB, the working "
-        f"directory, gone with the sandbox); /dev with {', '.join(_DEVICES)}; {proc}; the host root detached",
+        f"directory, {'exec allowed' if exec_tmp else 'noexec'}, gone with the sandbox); /dev with "
+        f"{', '.join(_DEVICES)} and a private /dev/shm ({workdir_mb} MB); /etc with passwd, group, "
+        f"nsswitch.conf, hostname only; {proc}; the host root detached",
     )
 
 
-def drop_privileges(switch_user: bool = True) -> dict[str, Protection]:
-    """Empties the capability bounding set where allowed, switches root to uid/gid 65534 when
-    ``switch_user`` (an ordinary user keeps its uid), clears every capability and sets
-    ``PR_SET_NO_NEW_PRIVS``."""
+def drop_privileges(uid: int | None = NOBODY, keep: tuple[int, ...] = ()) -> dict[str, Protection]:
+    """Empties the capability bounding set where allowed, switches root to ``uid`` (and the
+    same gid) unless ``uid`` is ``None`` (an ordinary user keeps its uid), clears every
+    capability but those in ``keep`` and sets ``PR_SET_NO_NEW_PRIVS``."""
     report: dict[str, Protection] = {}
     try:
         linux.drop_bounding_set()
@@ -177,33 +240,38 @@ def drop_privileges(switch_user: bool = True) -> dict[str, Protection]:
         caps = "none held; bounding set unchanged, and no_new_privs keeps execve from granting any"
     if os.geteuid() != 0:
         report["unprivileged_uid"] = Protection(True, f"the caller's own uid {os.geteuid()}")
-    elif switch_user:
+    elif uid is not None:
         try:
             os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
-            report["unprivileged_uid"] = Protection(True, f"uid and gid {NOBODY} (nobody), no supplementary groups")
-        except OSError as exc:  # root of a user namespace that does not map 65534
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            report["unprivileged_uid"] = Protection(True, f"uid and gid {uid}, no supplementary groups")
+        except OSError as exc:  # root of a user namespace that does not map uid
             report["unprivileged_uid"] = Protection(False, f"uid 0 kept, capabilities dropped ({exc.strerror})")
-    linux.capset_empty()
+    try:
+        linux.capset_empty(keep)
+    except PermissionError:  # ``keep`` was never held (an ordinary user without namespaces)
+        linux.capset_empty()
     report["capabilities"] = Protection(True, caps)
     linux.set_no_new_privs()
     report["no_new_privs"] = Protection(True, "PR_SET_NO_NEW_PRIVS: execve cannot gain privileges")
     return report
 
 
-def limit_resources(memory_mb: int, max_file_mb: int, max_processes: int, nproc: bool) -> Protection:
-    """Sets hard rlimits: address space (``memory_mb`` above the current size, so the preloaded
-    libraries do not count), file size, open files, no core dumps and, when ``nproc`` (no pids
-    cgroup), the process count of the uid."""
-    with open("/proc/self/statm") as f:
-        current = int(f.read().split()[0]) * resource.getpagesize()
+def limit_resources(address_space_mb: int | None, max_file_mb: int, max_processes: int, nproc: bool) -> Protection:
+    """Sets hard rlimits: file size, open files, no core dumps, the address space only when
+    ``address_space_mb`` is given (no memory cgroup: ``address_space_mb`` above the current
+    size, so the preloaded libraries do not count; it caps threads too, each reserving an
+    arena) and, when ``nproc`` (no pids cgroup), the process count of the uid."""
     limits = {
-        resource.RLIMIT_AS: current + (memory_mb << 20),
         resource.RLIMIT_FSIZE: max_file_mb << 20,
         resource.RLIMIT_NOFILE: 256,
         resource.RLIMIT_CORE: 0,
     }
+    if address_space_mb is not None:
+        with open("/proc/self/statm") as f:
+            current = int(f.read().split()[0]) * resource.getpagesize()
+        limits[resource.RLIMIT_AS] = current + (address_space_mb << 20)
     if nproc:
         limits[resource.RLIMIT_NPROC] = max_processes
     for which, value in limits.items():

@@ -13,6 +13,8 @@ import os
 import platform
 
 __all__ = [
+    "CAP_KILL",
+    "CLONE_NEWCGROUP",
     "CLONE_NEWIPC",
     "CLONE_NEWNET",
     "CLONE_NEWNS",
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
@@ -59,6 +62,8 @@ MS_REC = 16384
 MS_PRIVATE = 1 << 18
 MS_RELATIME = 1 << 21
 MNT_DETACH = 2
+
+CAP_KILL = 5
 
 _PR_SET_PDEATHSIG = 1
 _PR_CAPBSET_DROP = 24
@@ -145,10 +150,13 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def capset_empty() -> None:
-    """capset(2) with empty effective, permitted and inheritable sets."""
+def capset_empty(keep: tuple[int, ...] = ()) -> None:
+    """capset(2) with empty inheritable sets and effective and permitted sets holding only the
+    capabilities in ``keep`` (numbers below 32, e.g. :data:`CAP_KILL`)."""
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
+    mask = sum(1 << cap for cap in keep)
+    data[0].effective = data[0].permitted = mask
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 

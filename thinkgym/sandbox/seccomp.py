@@ -1,4 +1,7 @@
-"""A seccomp-bpf denylist, built with the system's libseccomp (``libseccomp.so.2``) over ctypes.
+"""Two seccomp-bpf filters: a denylist built with the system's libseccomp (``libseccomp.so.2``)
+over ctypes, and a small hand-written filter that refuses every system call this module has not
+reviewed (numbers above :data:`HIGHEST_REVIEWED`, and the newer calls of the denylist by number,
+whatever libseccomp's age), so a kernel newer than this code adds no reachable call.
 
 The filter returns ``EPERM`` for the system calls a sandboxed Python program has no business
 making: new namespaces and mounts, tracing other processes, loading kernel code, keyrings, BPF,
@@ -16,9 +19,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import platform
 import socket
 
-__all__ = ["DENIED_SYSCALLS", "install", "load_library"]
+__all__ = ["DENIED_SYSCALLS", "HIGHEST_REVIEWED", "install", "load_library"]
 
 DENIED_SYSCALLS = (
     "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
@@ -30,7 +34,17 @@ DENIED_SYSCALLS = (
     "swapon", "swapoff", "acct", "quotactl", "syslog", "iopl", "ioperm", "vhangup",
     "open_by_handle_at", "name_to_handle_at", "fanotify_init",
     "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "personality",
+    "quotactl_fd", "statmount", "listmount", "lsm_set_self_attr",
 )  # fmt: skip
+# System calls numbered from 424 on have the same number on every architecture (x86_64 and
+# aarch64 here). Reviewed up to mseal (462); later ones get ENOSYS, as if the kernel were older.
+HIGHEST_REVIEWED = 462
+_DENIED_BY_NUMBER = {
+    425: "io_uring_setup", 426: "io_uring_enter", 427: "io_uring_register", 428: "open_tree",
+    429: "move_mount", 430: "fsopen", 431: "fsconfig", 432: "fsmount", 433: "fspick", 438: "pidfd_getfd",
+    442: "mount_setattr", 443: "quotactl_fd", 457: "statmount", 458: "listmount", 460: "lsm_set_self_attr",
+}  # fmt: skip
+_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _NAMESPACE_CLONE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
 
 _SCMP_ACT_ALLOW = 0x7FFF0000
@@ -52,6 +66,55 @@ class _ArgCmp(ctypes.Structure):
 
 
 _lib: ctypes.CDLL | None = None
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+_LD_ABS, _JEQ, _JGT, _RET = 0x20, 0x15, 0x25, 0x06
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+
+
+def _ceiling_program(arch: int) -> list[tuple[int, int, int, int]]:
+    """The hand-written filter: for the native architecture, numbers above HIGHEST_REVIEWED
+    (x32's 0x40000000 ones included) get ENOSYS and the newer denied calls EPERM; everything
+    else (and foreign architectures, which the libseccomp filter kills) is left to the
+    libseccomp filter."""
+    denied = sorted(_DENIED_BY_NUMBER)
+    n = len(denied)
+    # Layout: 0 ld arch; 1 jeq arch; 2 ld nr; 3 jgt; 4..4+n-1 jeq denied; 4+n allow; 5+n enosys; 6+n eperm
+    allow, enosys, eperm = 4 + n, 5 + n, 6 + n
+    prog = [
+        (_LD_ABS, 0, 0, 4),
+        (_JEQ, 0, allow - 2, arch),
+        (_LD_ABS, 0, 0, 0),
+        (_JGT, enosys - 4, 0, HIGHEST_REVIEWED),
+    ]
+    for i, number in enumerate(denied):
+        pc = 4 + i
+        prog.append((_JEQ, eperm - pc - 1, 0, number))
+    prog += [(_RET, 0, 0, _SCMP_ACT_ALLOW), (_RET, 0, 0, _act_errno(errno.ENOSYS))]
+    prog.append((_RET, 0, 0, _act_errno(errno.EPERM)))
+    return prog
+
+
+def _install_ceiling() -> None:
+    arch = _AUDIT_ARCH.get(platform.machine())
+    if arch is None:
+        raise OSError(errno.ENOSYS, f"no audit architecture known for {platform.machine()}")
+    prog = _ceiling_program(arch)
+    filters = (_SockFilter * len(prog))(*(_SockFilter(*insn) for insn in prog))
+    fprog = _SockFprog(len(prog), filters)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl(PR_SET_SECCOMP): {errno.errorcode.get(err, err)}")
 
 
 def load_library() -> str | None:
@@ -112,4 +175,8 @@ def install() -> str:
             raise OSError(-ret, "seccomp_load failed")
     finally:
         lib.seccomp_release(ctx)
-    return f"denylist of {denied} system calls, non-AF_UNIX sockets and namespace flags of clone (EPERM)"
+    _install_ceiling()
+    return (
+        f"denylist of {denied} system calls, non-AF_UNIX sockets and namespace flags of clone (EPERM); "
+        f"every system call numbered above {HIGHEST_REVIEWED} (unreviewed) refused (ENOSYS)"
+    )

@@ -2,9 +2,15 @@
 
 It finishes the confinement (descriptors, session, privileges, rlimits, seccomp, environment),
 reports the protections in force, then loops: read a cell, run it in one persistent namespace,
-flush its output, end every process the cell started, report ``ok`` and a one-line error.
+flush its output, report ``ok`` and a one-line error, and stop itself with ``SIGSTOP``. Its
+parent, the sandbox's init, sees the stop, ends every other process of the sandbox and tells the
+host that the cell is over; the next cell resumes the worker. The cell's code shares this
+process, so nothing here is trusted by the host: the answer only says how the cell ended, and
+the cell is over only once this process (every thread of it) has stopped.
+
 Standard output and error are pipes that the host reads with a cap. Python state persists from
-cell to cell, processes do not: a fork bomb or a forgotten server ends with its cell. As in a
+cell to cell; processes do not (a fork bomb or a forgotten server ends with its cell); threads
+are stopped with the worker between cells and run again only during later cells. As in a
 notebook, the value of a final expression is printed (through ``sys.displayhook``) and a
 traceback shows the cell's own lines, not the worker's frames.
 """
@@ -79,37 +85,39 @@ def _flush(*streams: Any) -> None:
             pass
 
 
-def _end_cell_processes() -> None:
-    """Kills every process of the sandbox but the init and this worker, and reaps the worker's
-    children. ``kill(-1)`` reaches exactly those only inside the sandbox's own pid namespace."""
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except ProcessLookupError:
-        return
+def _reap_children() -> None:
+    """Reaps the children that the init killed at the end of the last cell."""
     while True:
         try:
-            os.wait()
+            pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
+            return
+        if pid == 0:
             return
 
 
-def _serve(ctrl: socket.socket, own_pid_namespace: bool) -> NoReturn:
+def _stop() -> None:
+    """Ends the cell: the kernel stops every thread of this process until the init resumes it."""
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def _serve(ctrl: socket.socket) -> NoReturn:
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     out, err = sys.stdout, sys.stderr
     me = os.getpid()
     number = 0
     while True:
+        _stop()
         request = recv_frame(ctrl)
         if request is None:
             os._exit(0)
+        _reap_children()
         number += 1
         sys.stdout, sys.stderr = out, err
         ok, error = run_cell(request["code"], namespace, number)
         _flush(sys.stdout, sys.stderr, out, err)
         if os.getpid() != me:  # a child the cell forked has finished the cell: it must not serve
             os._exit(0 if ok else 1)
-        if own_pid_namespace:
-            _end_cell_processes()
         send_frame(ctrl, {"ok": ok, "error": error})
 
 
@@ -131,11 +139,14 @@ def start(config: dict[str, Any], ctrl: socket.socket, out_fd: int, err_fd: int,
         os.dup2(devnull, 0)
         os.dup2(out_fd, 1)
         os.dup2(err_fd, 2)
-        jail.close_fds_except({0, 1, 2, ctrl.fileno()})
+        jail.close_fds_except({0, 1, 2, ctrl.fileno()})  # the status socket among them
         os.setsid()
-        report.update(jail.drop_privileges())
+        report.update(jail.drop_privileges(uid=config["uid"]))
         report["rlimits"] = jail.limit_resources(
-            config["memory_mb"], config["max_file_mb"], config["max_processes"], nproc=not config["pids_cgroup"]
+            None if config["memory_cgroup"] else config["memory_mb"],
+            config["max_file_mb"],
+            config["max_processes"],
+            nproc=not config["pids_cgroup"],
         )
         if config["seccomp_missing"]:
             report["seccomp"] = Protection(False, config["seccomp_missing"])
@@ -157,4 +168,4 @@ def start(config: dict[str, Any], ctrl: socket.socket, out_fd: int, err_fd: int,
     except BaseException as exc:  # noqa: B036 - report any setup failure to the host
         send_frame(ctrl, {"error": f"sandbox setup failed in the worker: {exc!r}"})
         os._exit(1)
-    _serve(ctrl, report["pid_namespace"].active)
+    _serve(ctrl)
