@@ -74,45 +74,22 @@ class LogicEnv(ReasoningEnv):
         return logic_verifier.verify(response, problem)
 
 
-class LogicSudokuEnv(LogicEnv):
-    puzzle = "sudoku"
-    levels = logic_gen.get(puzzle).levels
+def _family_env(puzzle: str, class_name: str) -> type[LogicEnv]:
+    """The env class of one family: ``LogicEnv`` with ``puzzle`` and that family's levels."""
+    fam = logic_gen.get(puzzle)
+    doc = f"{fam.title} (see the module docstring and docs/logic.md); levels {min(fam.levels)}..{max(fam.levels)}."
+    namespace = {"puzzle": puzzle, "levels": fam.levels, "__doc__": doc, "__module__": __name__}
+    return type(class_name, (LogicEnv,), namespace)
 
 
-class LogicGraphColouringEnv(LogicEnv):
-    puzzle = "graph_colouring"
-    levels = logic_gen.get(puzzle).levels
-
-
-class LogicNQueensEnv(LogicEnv):
-    puzzle = "n_queens"
-    levels = logic_gen.get(puzzle).levels
-
-
-class LogicFutoshikiEnv(LogicEnv):
-    puzzle = "futoshiki"
-    levels = logic_gen.get(puzzle).levels
-
-
-class LogicSkyscrapersEnv(LogicEnv):
-    puzzle = "skyscrapers"
-    levels = logic_gen.get(puzzle).levels
-
-
-class LogicKnightsKnavesEnv(LogicEnv):
-    puzzle = "knights_knaves"
-    levels = logic_gen.get(puzzle).levels
-
-
-class LogicZebraEnv(LogicEnv):
-    puzzle = "zebra"
-    levels = logic_gen.get(puzzle).levels
-
-
-class LogicNonogramEnv(LogicEnv):
-    puzzle = "nonogram"
-    levels = logic_gen.get(puzzle).levels
-
+LogicSudokuEnv = _family_env("sudoku", "LogicSudokuEnv")
+LogicGraphColouringEnv = _family_env("graph_colouring", "LogicGraphColouringEnv")
+LogicNQueensEnv = _family_env("n_queens", "LogicNQueensEnv")
+LogicFutoshikiEnv = _family_env("futoshiki", "LogicFutoshikiEnv")
+LogicSkyscrapersEnv = _family_env("skyscrapers", "LogicSkyscrapersEnv")
+LogicKnightsKnavesEnv = _family_env("knights_knaves", "LogicKnightsKnavesEnv")
+LogicZebraEnv = _family_env("zebra", "LogicZebraEnv")
+LogicNonogramEnv = _family_env("nonogram", "LogicNonogramEnv")
 
 # env id -> class, in the order of docs/logic.md
 LOGIC_ENVS: dict[str, type[LogicEnv]] = {
