@@ -7,7 +7,7 @@ The filter returns ``EPERM`` for the system calls a sandboxed Python program has
 making: new namespaces and mounts, tracing other processes, loading kernel code, keyrings, BPF,
 io_uring, userfaultfd and the like, and every socket that is not ``AF_UNIX`` (the network
 namespace already has no interfaces; this stops a program from even opening one). Calls from a
-foreign architecture (32-bit ``int 0x80``) kill the process, libseccomp's default. Filters are
+foreign architecture (32-bit ``int 0x80``) or ABI (x32) kill the whole process. Filters are
 inherited by every child and can never be removed.
 
 :func:`load_library` runs in the zygote before any file system view is narrowed (``dlopen``
@@ -48,6 +48,8 @@ _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 _NAMESPACE_CLONE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
 
 _SCMP_ACT_ALLOW = 0x7FFF0000
+_SECCOMP_RET_KILL_PROCESS = 0x80000000
+_X32_BIT = 0x40000000
 _SCMP_CMP_NE = 1
 _SCMP_CMP_MASKED_EQ = 7
 
@@ -76,30 +78,32 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-_LD_ABS, _JEQ, _JGT, _RET = 0x20, 0x15, 0x25, 0x06
+_LD_ABS, _JEQ, _JGT, _JGE, _RET = 0x20, 0x15, 0x25, 0x35, 0x06
 _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 
 
 def _ceiling_program(arch: int) -> list[tuple[int, int, int, int]]:
-    """The hand-written filter: for the native architecture, numbers above HIGHEST_REVIEWED
-    (x32's 0x40000000 ones included) get ENOSYS and the newer denied calls EPERM; everything
-    else (and foreign architectures, which the libseccomp filter kills) is left to the
-    libseccomp filter."""
+    """The hand-written filter: a foreign architecture (32-bit ``int 0x80``) or ABI (x32's
+    numbers with bit 30 set) kills the whole process (libseccomp's default would kill only the
+    thread, and a worker with one dead thread hangs its cell); numbers above HIGHEST_REVIEWED
+    get ENOSYS and the newer denied calls EPERM; everything else is left to the libseccomp
+    filter."""
     denied = sorted(_DENIED_BY_NUMBER)
     n = len(denied)
-    # Layout: 0 ld arch; 1 jeq arch; 2 ld nr; 3 jgt; 4..4+n-1 jeq denied; 4+n allow; 5+n enosys; 6+n eperm
-    allow, enosys, eperm = 4 + n, 5 + n, 6 + n
+    # 0 ld arch; 1 jeq arch; 2 ld nr; 3 jge x32; 4 jgt ceiling; 5..5+n-1 jeq denied;
+    # 5+n allow; 6+n enosys; 7+n eperm; 8+n kill
+    enosys, eperm, kill = 6 + n, 7 + n, 8 + n
     prog = [
         (_LD_ABS, 0, 0, 4),
-        (_JEQ, 0, allow - 2, arch),
+        (_JEQ, 0, kill - 2, arch),
         (_LD_ABS, 0, 0, 0),
-        (_JGT, enosys - 4, 0, HIGHEST_REVIEWED),
+        (_JGE, kill - 4, 0, _X32_BIT),
+        (_JGT, enosys - 5, 0, HIGHEST_REVIEWED),
     ]
     for i, number in enumerate(denied):
-        pc = 4 + i
-        prog.append((_JEQ, eperm - pc - 1, 0, number))
+        prog.append((_JEQ, eperm - (5 + i) - 1, 0, number))
     prog += [(_RET, 0, 0, _SCMP_ACT_ALLOW), (_RET, 0, 0, _act_errno(errno.ENOSYS))]
-    prog.append((_RET, 0, 0, _act_errno(errno.EPERM)))
+    prog += [(_RET, 0, 0, _act_errno(errno.EPERM)), (_RET, 0, 0, _SECCOMP_RET_KILL_PROCESS)]
     return prog
 
 

@@ -27,6 +27,7 @@ import socket
 import sys
 import tempfile
 import traceback
+import types
 from typing import Any, NoReturn
 
 from thinkgym.sandbox import jail, linux, seccomp
@@ -102,7 +103,12 @@ def _stop() -> None:
 
 
 def _serve(ctrl: socket.socket) -> NoReturn:
-    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+    # The cells' namespace is the __main__ module, so what a cell defines can be pickled by
+    # reference (multiprocessing.Pool, ProcessPoolExecutor), as in a notebook.
+    main = types.ModuleType("__main__")
+    main.__dict__["__builtins__"] = builtins
+    sys.modules["__main__"] = main
+    namespace: dict[str, Any] = main.__dict__
     out, err = sys.stdout, sys.stderr
     me = os.getpid()
     number = 0
