@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import pickle
 from typing import Any, ClassVar
 
 import gymnasium
@@ -37,23 +38,16 @@ __all__ = ["ReasoningEnv", "DEFAULT_REWARDS", "fresh", "own_problem"]
 # the verifier could not reach (timeout, crashed checker) pays 0 and trainers drop it from the loss.
 DEFAULT_REWARDS: dict[str, float] = {"correct": 1.0, "wrong": 0.0, "format_error": -1.0, "verifier_error": 0.0}
 
-_IMMUTABLE = (str, int, float, bool, bytes, type(None))
-
 
 def fresh(data: Any) -> Any:
-    """A deep copy of JSON-like ``data`` (dicts, lists and tuples of immutable values are rebuilt,
-    anything else goes through ``copy.deepcopy``): what an env hands out in ``info``, so that no two
-    infos share a mutable object and editing one never reaches the env's own state."""
-    kind = type(data)
-    if kind is dict:
-        return {key: fresh(value) for key, value in data.items()}
-    if kind is list:
-        return [fresh(value) for value in data]
-    if kind is tuple:
-        return tuple(fresh(value) for value in data)
-    if isinstance(data, _IMMUTABLE):
-        return data
-    return copy.deepcopy(data)
+    """A deep copy of ``data``: what an env hands out in ``info``, so that no two infos share a
+    mutable object and editing one never reaches the env's own state. A pickle round trip (several
+    times faster than ``copy.deepcopy`` on the nested lists of clauses and table rows that problems
+    carry); ``copy.deepcopy`` for anything that does not pickle."""
+    try:
+        return pickle.loads(pickle.dumps(data, pickle.HIGHEST_PROTOCOL))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return copy.deepcopy(data)
 
 
 def own_problem(problem: Problem) -> Problem:
@@ -154,7 +148,7 @@ class ReasoningEnv(gymnasium.Env[str, str]):
             problem = self.generate(params, problem_seed)
         self._problem = problem = own_problem(problem)
         self._last_text = problem.prompt
-        return problem.prompt, {"problem": fresh(problem.to_dict()), "level": level}
+        return problem.prompt, fresh({"problem": problem.to_dict(), "level": level})
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         if not isinstance(action, str):
@@ -168,7 +162,7 @@ class ReasoningEnv(gymnasium.Env[str, str]):
         self._last_text = action
         if self.render_mode == "human":
             self.render()
-        return "", reward, True, False, {"problem": fresh(problem.to_dict()), "verdict": fresh(verdict.to_dict())}
+        return "", reward, True, False, fresh({"problem": problem.to_dict(), "verdict": verdict.to_dict()})
 
     def reward(self, verdict: Verdict) -> float:
         """The reward scheme: ``correct`` / ``wrong`` / ``format_error`` (SATURN: 1 / 0 / -1), and
