@@ -12,7 +12,9 @@ any ``</think>``: a k-character string of 0/1, position i = variable i+1.
 
 Reward: SATURN's scheme (paper Sec. 2.4): 1 when the assignment satisfies every clause, 0 for a
 boxed answer that does not (or is not a k-char 0/1 string), -1 when no boxed answer can be read.
-Set ``rewards={"correct": .., "wrong": .., "format_error": ..}`` to change it.
+Set ``rewards={"correct": .., "wrong": .., "format_error": ..}`` to change it. The verifier always
+decides (a linear pass, no timeout), so ``rewards["verifier_error"]`` is paid only by subclasses
+whose ``verify`` can fail.
 
 Episode end: after one step (terminated=True). ``info["verdict"]`` says why.
 
@@ -22,7 +24,8 @@ Arguments: ``level`` (1..18, ordered by SATURN's difficulty D; see
 ``prompt_template``; ``rewards``; ``max_text_length``; ``render_mode`` ("ansi", "human").
 
 ``info["problem"]["metadata"]`` carries ``clauses`` (DIMACS signed ints, variables 1..k),
-``num_vars`` and the generator ``seed``.
+``num_vars`` and the generator ``seed``. Every info is a fresh copy; the env verifies against its own
+copy of the clauses.
 
 Version history: v0 — first release.
 """

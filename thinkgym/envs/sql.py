@@ -12,7 +12,10 @@ response (``str``); the answer is the last ```` ```sql ```` fenced block after a
 (:mod:`thinkgym.verifiers.sql`). Reward: 1 when the query's result equals the gold query's result
 (multisets of rows; sequences when the gold has ``ORDER BY``; any column order; numbers within
 1e-6 relative), 0 for a query that runs to another result or fails (syntax error, timeout, a write,
-several statements, ...), -1 when no ``sql`` block can be read.
+several statements, ...), -1 when no ``sql`` block can be read, and ``rewards["verifier_error"]``
+(default 0) when the verifier cannot decide: the gold query does not finish within the limits after
+a retry or does not run, or the database cannot be built (:mod:`thinkgym.verifiers.sql` says which
+timeouts are the query's and which the verifier's).
 
 **Text2SQL-Discriminate-v0.** Observation: the paper's discriminator prompt (its
 ``TEMP_REASONING_EVAL_SCHEMA``: instruction, schema, question, candidate SQL). Action: the response;
