@@ -181,6 +181,19 @@ class Cgroups:
         except (OSError, ValueError):
             return -1
 
+    def memory_bytes(self) -> int | None:
+        """Memory charged to the sandbox now (its own pages, tmpfs files included; pages shared
+        with the zygote are not), or ``None`` without a memory cgroup."""
+        if "memory" not in self._dirs:
+            return None
+        controller, path = self._dirs["memory"]
+        name = "memory.usage_in_bytes" if controller.version == 1 else "memory.current"
+        try:
+            with open(f"{path}/{name}") as f:
+                return int(f.read())
+        except (OSError, ValueError):
+            return None
+
     def cpu_seconds(self) -> float | None:
         """CPU time used by every process of the sandbox so far (user and system), or ``None``
         without CPU accounting."""

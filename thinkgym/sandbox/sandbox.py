@@ -623,6 +623,11 @@ class PythonSandbox:
         (from its cgroup's accounting; ``None`` without one). Restarts begin again at 0."""
         return self._live().cgroups.cpu_seconds()
 
+    def memory_used(self) -> int | None:
+        """Bytes of memory charged to the live interpreter now (its cgroup: what it allocated
+        and copied, files in its tmpfs; the zygote's shared pages are not counted)."""
+        return self._live().cgroups.memory_bytes()
+
     def processes(self) -> list[int]:
         """Host pids of the live interpreter's processes (from its cgroups; empty without):
         between cells exactly three, its outer, init and worker."""
