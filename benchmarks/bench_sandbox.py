@@ -5,6 +5,10 @@ Run: ``python benchmarks/bench_sandbox.py [--cells 3000] [--spawns 100]``. Print
 table: trivial cells per second in one warm sandbox (target >= 200/s), median time per trivial
 cell, i.e. the sandbox's overhead (target < 5 ms), the same for a sympy cell, the start of a
 fresh sandbox and the recovery after a timeout, each with the spawn-per-call figure and the ratio.
+
+``--baseline DIR`` (a checkout of an earlier version, e.g. ``git worktree add /tmp/sb-base
+<commit>``) instead compares this checkout's trivial cells per second with that version's, in
+alternating rounds in one run (each round a fresh process per side), and prints the medians.
 """
 
 from __future__ import annotations
@@ -43,11 +47,49 @@ def fresh_sandbox() -> None:
         box.run("pass")
 
 
+_RATE = """
+import sys, time
+from thinkgym.sandbox import PythonSandbox
+with PythonSandbox() as box:
+    box.run("pass")
+    start = time.perf_counter()
+    for _ in range(int(sys.argv[1])):
+        box.run("x = 1")
+    print(int(sys.argv[1]) / (time.perf_counter() - start))
+"""
+
+
+def compare_with(baseline: str, cells: int, rounds: int) -> None:
+    """Trivial cells per second, this checkout against ``baseline``, alternating."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rates: dict[str, list[float]] = {"this checkout": [], baseline: []}
+    for _ in range(rounds):
+        for name, root in (("this checkout", here), (baseline, baseline)):
+            env = {**os.environ, "PYTHONPATH": root}
+            out = subprocess.run([sys.executable, "-c", _RATE, str(cells)], env=env, capture_output=True, text=True)
+            if out.returncode:
+                raise SystemExit(out.stderr)
+            rates[name].append(float(out.stdout))
+    load = os.getloadavg()
+    print(f"{rounds} alternating rounds of {cells} trivial cells; load average {load[0]:.1f} / {load[1]:.1f}")
+    print("| version | trivial cells per second (median) | rounds |")
+    print("|---|---:|---|")
+    for name, values in rates.items():
+        print(f"| {name} | {statistics.median(values):,.0f} | {', '.join(f'{v:,.0f}' for v in values)} |")
+    ratio = statistics.median(rates["this checkout"]) / statistics.median(rates[baseline])
+    print(f"ratio (this / baseline): {ratio:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=3000, help="trivial cells in the warm sandbox")
     parser.add_argument("--spawns", type=int, default=100, help="calls of the spawn-per-call baseline")
+    parser.add_argument("--baseline", help="a checkout of an earlier version to compare cells/s with")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds with --baseline")
     args = parser.parse_args()
+    if args.baseline:
+        compare_with(args.baseline, args.cells, args.rounds)
+        return
 
     with PythonSandbox() as box:
         assert box.run("pass").ok  # the zygote and this sandbox are warm
