@@ -12,6 +12,7 @@ Parameters: ``n`` (4..14), ``placed`` (0..n-1).
 from __future__ import annotations
 
 import random
+from functools import cache
 from typing import Any
 
 from thinkgym.generators.logic.base import Puzzle, int_param
@@ -45,6 +46,26 @@ def random_solution(n: int, rng: random.Random) -> list[int]:
         used.add(c), diag.add(r - c), anti.add(r + c)
         stack.append(0)
     return cols
+
+
+@cache
+def _rules(n: int) -> tuple[tuple[list[int], ...], int]:
+    """(clauses, top) of n queens on an n x n board, q(r, c) = r*n + c + 1 (0-based): one queen per
+    row, at most one per column and diagonal. Built once per n and never mutated."""
+    cnf = CNF()
+    cnf.top = n * n
+
+    def q(r: int, c: int) -> int:
+        return r * n + c + 1
+
+    for i in range(n):
+        cnf.exactly_one([q(i, c) for c in range(n)])
+        cnf.at_most_one([q(r, i) for r in range(n)])
+    for d in range(-(n - 1), n):
+        cnf.at_most_one([q(r, r - d) for r in range(n) if 0 <= r - d < n])
+    for s in range(2 * n - 1):
+        cnf.at_most_one([q(r, s - r) for r in range(n) if 0 <= s - r < n])
+    return tuple(cnf.clauses), cnf.top
 
 
 class NQueens(Puzzle):
@@ -83,23 +104,13 @@ class NQueens(Puzzle):
     def encode(self, instance: dict[str, Any]) -> tuple[CNF, list[int], Any]:
         n = instance["n"]
         cnf = CNF()
-        cnf.top = n * n
-
-        def q(r: int, c: int) -> int:  # 0-based row and column
-            return r * n + c + 1
-
-        for i in range(n):
-            cnf.exactly_one([q(i, c) for c in range(n)])
-            cnf.at_most_one([q(r, i) for r in range(n)])
-        for d in range(-(n - 1), n):
-            cnf.at_most_one([q(r, r - d) for r in range(n) if 0 <= r - d < n])
-        for s in range(2 * n - 1):
-            cnf.at_most_one([q(r, s - r) for r in range(n) if 0 <= s - r < n])
+        clauses, cnf.top = _rules(n)
+        cnf.clauses = list(clauses)
         for r, c in instance["queens"]:
-            cnf.add([q(r - 1, c - 1)])
+            cnf.add([r * n + c - n])  # q(r-1, c-1)
 
         def decode(true: set[int]) -> list[int]:
-            return [next(c for c in range(n) if q(r, c) in true) + 1 for r in range(n)]
+            return [next(c for c in range(n) if r * n + c + 1 in true) + 1 for r in range(n)]
 
         return cnf, list(range(1, n * n + 1)), decode
 

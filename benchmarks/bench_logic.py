@@ -1,0 +1,208 @@
+"""Logic puzzles: thinkgym's generators and verifier side by side with reasoning-gym's.
+
+For each family both projects have (Sudoku 9x9 and 4x4, Futoshiki, N-queens, graph colouring,
+zebra puzzles, knights and knaves), at matched sizes, three measures:
+
+1. Problems generated per second. Both sides generate ``--count`` problems, one item each in
+   turn, so a shared machine's changing load hits both alike (reasoning-gym's dataset set-up,
+   e.g. its n-queens solution list, is counted once); the ratio is thinkgym / reasoning-gym from
+   that one run. thinkgym's figure includes what it does on
+   top (proving uniqueness, counting solutions, recording MiniSat's effort).
+2. Whether each project's stored answer passes its own scorer (score == 1.0).
+3. Valid-but-different answers: for every instance, MiniSat (through thinkgym's encodings, fed the
+   other project's puzzle where needed) looks for a solution other than the stored one. Where one
+   exists it is written in the project's own answer format and scored; the table gives how many
+   instances have one and how many of those the scorer accepts with full marks. Zebra (reasoning-gym
+   asks for one attribute) and knights and knaves (unique on both sides) are not applicable.
+
+Run:  python benchmarks/bench_logic.py [--count 200]
+Needs ``pip install reasoning-gym`` (0.1.25 was measured); nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from importlib.metadata import version
+from typing import Any
+
+import reasoning_gym
+from pysat.solvers import Minisat22
+
+from thinkgym.generators import logic
+from thinkgym.generators.logic.sudoku import BOXES
+from thinkgym.verifiers.logic import verify
+
+# label -> (reasoning-gym dataset, its config, thinkgym family, its parameters)
+PAIRS: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
+    "Sudoku 9x9": ("sudoku", {"min_empty": 40, "max_empty": 40}, "sudoku", {"size": 9, "holes": 40}),
+    "Sudoku 4x4": ("mini_sudoku", {"min_empty": 10, "max_empty": 10}, "sudoku", {"size": 4, "holes": 10}),
+    "Futoshiki 5x5": (
+        "futoshiki",
+        {"min_board_size": 5, "max_board_size": 5, "min_difficulty": 1, "max_difficulty": 1},
+        "futoshiki",
+        {"size": 5},
+    ),
+    "N-queens 8 (4 placed)": (
+        "n_queens",
+        {"n": 8, "min_remove": 4, "max_remove": 4},
+        "n_queens",
+        {"n": 8, "placed": 4},
+    ),
+    "Graph colouring 10 vertices, 3 colours": (
+        "graph_color",
+        {"num_colors": 3, "min_num_vertices": 10, "max_num_vertices": 10, "edge_probability": 0.2},
+        "graph_colouring",
+        {"vertices": 10, "colours": 3, "edges": 9},
+    ),
+    "Zebra 4 houses x 4 categories": (
+        "zebra_puzzles",
+        {"num_people": 4, "num_characteristics": 4},
+        "zebra",
+        {"houses": 4, "categories": 4},
+    ),
+    "Knights and knaves, 3 people": ("knights_knaves", {"n_people": 3}, "knights_knaves", {"people": 3}),
+}
+
+
+def other_solution(puzzle: str, instance: dict[str, Any], stored: str) -> str | None:
+    """The answer text of a solution other than ``stored`` (MiniSat with blocking clauses), or None."""
+    fam = logic.get(puzzle)
+    cnf, answer_vars, decode = fam.encode(instance)
+    with Minisat22(bootstrap_with=cnf.clauses) as s:
+        while s.solve():
+            true = set(s.get_model())
+            text = fam.format_answer(decode(true))
+            if text != stored:
+                return text
+            s.add_clause([-v if v in true else v for v in answer_vars])
+    return None
+
+
+def rg_alternative(name: str, ds: Any, item: dict[str, Any]) -> str | None:
+    """A valid answer to a reasoning-gym item other than its stored one, in its own format."""
+    meta = item["metadata"]
+    if name in ("sudoku", "mini_sudoku"):
+        grid = meta["puzzle"]
+        n = len(grid)
+        stored = "/".join("".join(map(str, row)) for row in meta["solution"])
+        alt = other_solution("sudoku", {"size": n, "box": list(BOXES[n]), "grid": grid}, stored)
+        return None if alt is None else "\n".join(" ".join(row) for row in alt.split("/"))
+    if name == "futoshiki":
+        ineqs = []
+        for r1, c1, r2, c2, sign in meta["constraints"]:
+            a, b = [r1, c1], [r2, c2]
+            ineqs.append([a, b] if sign == "<" else [b, a])
+        stored = "/".join("".join(map(str, row)) for row in meta["solution"])
+        instance = {"size": len(meta["puzzle"]), "grid": meta["puzzle"], "inequalities": ineqs}
+        alt = other_solution("futoshiki", instance, stored)
+        if alt is None:
+            return None
+        grid = [[int(ch) for ch in row] for row in alt.split("/")]
+        return ds._puzzle_to_string(grid, {((r1, c1), (r2, c2)): sign for r1, c1, r2, c2, sign in meta["constraints"]})
+    if name == "n_queens":
+        board = meta["puzzle"]
+        n = len(board)
+        queens = [[r + 1, c + 1] for r in range(n) for c in range(n) if board[r][c] == "Q"]
+        rows = item["answer"].split("\n")
+        stored = ",".join(str(row.split(" ").index("Q") + 1) for row in rows)
+        alt = other_solution("n_queens", {"n": n, "queens": queens}, stored)
+        if alt is None:
+            return None
+        cols = [int(c) for c in alt.split(",")]
+        return "\n".join(" ".join("Q" if c + 1 == cols[r] else "_" for c in range(n)) for r in range(n))
+    if name == "graph_color":
+        puzzle = meta["puzzle"]
+        v = len(puzzle["vertices"])
+        instance = {
+            "vertices": v,
+            "colours": puzzle["num_colors"],
+            "edges": [[a + 1, b + 1] for a, b in puzzle["edges"]],
+        }
+        stored = ",".join(str(meta["possible_answer"][i]) for i in range(v))
+        alt = other_solution("graph_colouring", instance, stored)
+        return None if alt is None else json.dumps({str(i): int(c) for i, c in enumerate(alt.split(","))})
+    return None  # zebra (one attribute asked), knights and knaves: not applicable
+
+
+def run(count: int) -> list[dict[str, Any]]:
+    rows = []
+    for label, (rg_name, rg_cfg, puzzle, params) in PAIRS.items():
+        fam = logic.get(puzzle)
+        t = time.perf_counter()
+        ds = reasoning_gym.create_dataset(rg_name, size=count, seed=1000, **rg_cfg)
+        rg_t, ours_t = time.perf_counter() - t, 0.0  # rg's dataset set-up (n-queens: all solutions) counts
+        ours: list[Any] = []
+        rg_items: list[Any] = []
+        for i in range(count):  # one item each, alternately: a shared machine's load hits both alike
+            t = time.perf_counter()
+            rg_items.append(ds[i])
+            t2 = time.perf_counter()
+            ours.append(fam.generate(params, i))
+            ours_t += time.perf_counter() - t2
+            rg_t += t2 - t
+        rg_sets = [ds] * count
+        n = count
+        rg_own = sum(ds.score_answer(it["answer"], it) == 1.0 for ds, it in zip(rg_sets, rg_items, strict=True))
+        our_own = sum(verify(f"\\boxed{{{p.answer}}}", p).correct for p in ours)
+        rg_alt = rg_acc = our_alt = our_acc = 0
+        applicable = puzzle not in ("zebra", "knights_knaves")
+        if applicable:
+            for ds, it in zip(rg_sets, rg_items, strict=True):
+                alt = rg_alternative(rg_name, ds, it)
+                if alt is not None:
+                    rg_alt += 1
+                    rg_acc += ds.score_answer(alt, it) == 1.0
+            for p in ours:
+                alt = other_solution(puzzle, p.metadata["instance"], p.answer)
+                if alt is not None:
+                    our_alt += 1
+                    our_acc += verify(f"\\boxed{{{alt}}}", p).correct
+        rows.append(
+            {
+                "family": label,
+                "n": n,
+                "thinkgym_per_s": n / ours_t,
+                "rg_per_s": n / rg_t,
+                "ratio": (n / ours_t) / (n / rg_t),
+                "thinkgym_stored_pass": our_own,
+                "rg_stored_pass": rg_own,
+                "applicable": applicable,
+                "thinkgym_alt": our_alt,
+                "thinkgym_alt_accepted": our_acc,
+                "rg_alt": rg_alt,
+                "rg_alt_accepted": rg_acc,
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    out = [
+        "| family | thinkgym problems/s | reasoning-gym problems/s | ratio | stored answer passes own scorer "
+        "(thinkgym / rg) | instances with another valid answer (thinkgym / rg) | of those, accepted (thinkgym / rg) |",
+        "|---|---:|---:|---:|---|---|---|",
+    ]
+    for r in rows:
+        alt = f"{r['thinkgym_alt']} / {r['rg_alt']}" if r["applicable"] else "n/a"
+        acc = f"{r['thinkgym_alt_accepted']} / {r['rg_alt_accepted']}" if r["applicable"] else "n/a"
+        out.append(
+            f"| {r['family']} | {r['thinkgym_per_s']:.0f} | {r['rg_per_s']:.0f} | {r['ratio']:.2f}x | "
+            f"{r['thinkgym_stored_pass']}/{r['n']} / {r['rg_stored_pass']}/{r['n']} | {alt} | {acc} |"
+        )
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=200, help="problems per family and side")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {platform.python_version()}, reasoning-gym {version('reasoning-gym')}")
+    print(table(run(args.count)))
+
+
+if __name__ == "__main__":
+    main()
