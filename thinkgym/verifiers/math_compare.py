@@ -33,6 +33,7 @@ The parser is the library's, made faster without changing what it builds: SLL pr
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -48,7 +49,7 @@ from latex2sympy2_extended.sets import FiniteSet
 from sympy.core.function import AppliedUndef
 from sympy.core.relational import Relational
 
-from thinkgym.verifiers.math_identity import identical, make_rng
+from thinkgym.verifiers.math_identity import DPS, identical, make_rng
 from thinkgym.verifiers.math_normalize import split_list
 
 __all__ = ["WARM_UP_PAIRS", "judge", "warm_up"]
@@ -60,8 +61,9 @@ _CONFIG = ConversionConfig(
     lowercase_symbols=False,
 )
 _MAX_BITS = 100_000
+_MAX_DPS = 2_000  # numeric comparisons never work at more digits than this
+_DIGITS_PER_BIT = 0.302  # log10(2)
 _DIGITS = 50
-_CONSTANT_TOL = sympy.Float(10) ** -40
 _IDENTITY_TOL = sympy.Float(10) ** -30
 _RESTATED = (sympy.Integral, sympy.Limit, sympy.Sum, sympy.Product, sympy.Derivative)
 _DECIMAL = re.compile(r"(?<![\d.])(\d*)\.(\d+)(?![\d.])")
@@ -82,6 +84,7 @@ class _Options:
     rng: random.Random = field(default_factory=lambda: make_rng(None))
     positive: bool = False
     tolerance: dict[str, float] | None = None
+    dps: int = DPS  # working precision of numeric comparisons, raised with the size of the numbers
 
 
 _OPTIONS = _Options()  # set by judge() for the one comparison a worker runs at a time
@@ -259,17 +262,20 @@ def _constants_equal(a: Any, b: Any) -> bool:
         return a == b
     if a.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan) or b.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
         return a == b
-    va, vb = sympy.N(a, _DIGITS), sympy.N(b, _DIGITS)
+    verdict = identical(a, b, _OPTIONS.rng, dps=_OPTIONS.dps)  # one evaluation: there is no variable
+    if verdict is not None:
+        return verdict
+    va, vb = sympy.N(a, _OPTIONS.dps), sympy.N(b, _OPTIONS.dps)
     if not (_finite(va) and _finite(vb)):
         return False
-    return _close(va, vb, _CONSTANT_TOL)
+    return _close(va, vb, sympy.Float(10, _OPTIONS.dps) ** (15 - _OPTIONS.dps))
 
 
 def _identity(a: Any, b: Any) -> bool:
     """True when ``a`` and ``b`` are the same function of their variables: randomized evaluation
     (:func:`thinkgym.verifiers.math_identity.identical`), and SymPy's ``simplify`` where that
     cannot decide."""
-    verdict = identical(a, b, _OPTIONS.rng, positive=_OPTIONS.positive)
+    verdict = identical(a, b, _OPTIONS.rng, positive=_OPTIONS.positive, dps=_OPTIONS.dps)
     if verdict is not None:
         return verdict
     if _OPTIONS.positive:
@@ -560,10 +566,10 @@ def judge(gold: dict[str, Any], pred: dict[str, Any], options: dict[str, Any] | 
     except Exception as err:  # noqa: BLE001 - any parser failure means the prediction is unreadable
         return {"correct": False, "reason": "unparseable", "details": {"error": str(err)[:200]}}
     try:
-        _magnitude(g)
-        _magnitude(p)
+        bits = max(_magnitude(g), _magnitude(p))
     except _TooLarge as err:
         return {"correct": False, "reason": "too_large", "details": {"guard": str(err)}}
+    _OPTIONS.dps = min(_MAX_DPS, DPS + math.ceil(bits * _DIGITS_PER_BIT))
     restated = [c.__name__ for c in _RESTATED if _has(p, c) and not _has(g, c)]
     if restated:
         return {"correct": False, "reason": "restates_problem", "details": {"unevaluated": restated}}

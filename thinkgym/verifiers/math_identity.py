@@ -16,7 +16,8 @@ takes the smallest ``k`` with ``(d/|S|)^k <= 2^-30 < 10^-9`` (two points for any
 2^12; higher degrees are evaluated numerically, as below, to bound the size of exact values).
 
 **Everything else** (radicals, trigonometric, exponential and logarithmic functions, absolute
-values, constants such as pi) is evaluated in :mod:`mpmath` at 60 significant digits, at
+values, constants such as pi) is evaluated in :mod:`mpmath` at 60 significant digits or more (the
+caller raises the precision with the size of the numbers written: see :func:`identical`), at
 :data:`NUMERIC_POINTS` points. Each coordinate is a random 41-bit mantissa times a power of two,
 so its magnitude lies in ``[2^-6, 2^7)``, and its sign is balanced across the points: for up to
 four variables every sign pattern (orthant) gets the same number of points, in random order. The
@@ -34,9 +35,9 @@ survives with probability ``(1-q)^30``: below 10^-9 for ``q >= 1/2`` (a sign of 
 about 2e-4 for ``q = 1/4``. This bound is weaker than Schwartz-Zippel's, and is stated as such in
 docs/math-verifier.md.
 
-A value agrees when the two sides differ by at most ``10^-45`` times the largest term met while
-evaluating either side (so cancellation does not count as disagreement); a difference between
-``10^-45`` and ``10^-20`` of that scale is settled again at 150 digits. When too few points are
+A value agrees when the two sides differ by at most ``10^-(dps-15)`` times the largest term met
+while evaluating either side (so cancellation does not count as disagreement); a difference
+between that and ``10^-20`` of the scale is settled again at 2.5 times the digits. When too few points are
 defined on both sides (the expressions are undefined almost everywhere), or an expression holds
 something this evaluator does not model, :func:`identical` returns ``None`` and the caller asks
 SymPy (``simplify(g - p) == 0``).
@@ -60,10 +61,9 @@ NUMERIC_POINTS = 30
 _EXACT_BITS = 32  # exact-mode coordinates are integers in [-2^32, 2^32)
 _TARGET_BITS = 30  # a wrong answer survives with probability at most 2^-30 (< 1e-9)
 _MAX_DEGREE = 1 << 12  # above it, exact values grow past 135,000 bits: evaluated numerically
-_DPS = 60
-_HIGH_DPS = 150
-_AGREE = 45  # digits
-_DISAGREE = 20
+DPS = 60  # working precision (digits) for expressions of ordinary size; see identical()
+_SETTLE = 15  # digits of working precision that may be lost to rounding: agreement is to dps - 15
+_DISAGREE = 20  # a relative difference over 10^-20 is a disagreement at any precision
 _MAX_TRIES = 4  # points drawn per needed point before giving up on undefined ones
 
 
@@ -298,12 +298,13 @@ def _numeric_points(symbols: list[Any], rng: random.Random, positive: bool, coun
     return points
 
 
-def _real(v: Any, scale: Any) -> bool:
-    return not isinstance(v, mpmath.mpc) or abs(v.imag) <= mpmath.mpf(10) ** -_AGREE * max(scale, abs(v), 1)
+def _real(v: Any, scale: Any, dps: int) -> bool:
+    return not isinstance(v, mpmath.mpc) or abs(v.imag) <= mpmath.mpf(10) ** (_SETTLE - dps) * max(scale, abs(v), 1)
 
 
-def _compare(g: Any, p: Any, point: dict[Any, Any], dps: int) -> bool | None:
-    """True/False: the two sides agree/disagree at ``point``; None: both undefined there."""
+def _compare(g: Any, p: Any, point: dict[Any, Any], dps: int, settled: bool = False) -> bool | None:
+    """True/False: the two sides agree/disagree at ``point``; None: both undefined there. A
+    difference too small to call at ``dps`` digits is settled again at 2.5 times the digits."""
     with mpmath.workdps(dps):
         results = []
         for expr in (g, p):
@@ -318,21 +319,25 @@ def _compare(g: Any, p: Any, point: dict[Any, Any], dps: int) -> bool | None:
         return False
     (vg, sg), (vp, sp) = results
     scale = max(sg, sp, abs(vg), abs(vp))
-    if _real(vg, scale) != _real(vp, scale):
+    if _real(vg, scale, dps) != _real(vp, scale, dps):
         return False
     diff = abs(vg - vp)
-    if diff <= mpmath.mpf(10) ** -_AGREE * scale:
+    if diff <= mpmath.mpf(10) ** (_SETTLE - dps) * scale:
         return True
-    if diff > mpmath.mpf(10) ** -_DISAGREE * scale or dps >= _HIGH_DPS:
+    if diff > mpmath.mpf(10) ** -_DISAGREE * scale or settled:
         return False
-    return _compare(g, p, point, _HIGH_DPS)  # undecided at 60 digits: settle at 150
+    return _compare(g, p, point, dps * 5 // 2, settled=True)
 
 
-def _numeric_identity(g: Any, p: Any, symbols: list[Any], rng: random.Random, positive: bool) -> bool | None:
+def _numeric_identity(
+    g: Any, p: Any, symbols: list[Any], rng: random.Random, positive: bool, dps: int
+) -> bool | None:
+    if not symbols:  # two constants: one evaluation decides
+        return _compare(g, p, {}, dps)
     agreed = 0
     points = _numeric_points(symbols, rng, positive, NUMERIC_POINTS * _MAX_TRIES)
     for point in points:
-        verdict = _compare(g, p, point, _DPS)
+        verdict = _compare(g, p, point, dps)
         if verdict is False:
             return False
         if verdict:
@@ -342,10 +347,12 @@ def _numeric_identity(g: Any, p: Any, symbols: list[Any], rng: random.Random, po
     return None
 
 
-def identical(g: Any, p: Any, rng: random.Random, *, positive: bool = False) -> bool | None:
+def identical(g: Any, p: Any, rng: random.Random, *, positive: bool = False, dps: int = DPS) -> bool | None:
     """Whether ``g`` and ``p`` are the same function of their variables (see the module
     docstring): True, False, or None when evaluation cannot decide. Applications of undefined
-    functions (``f(x)``) count as independent variables."""
+    functions (``f(x)``) count as independent variables. ``dps``: the working precision of the
+    numeric stage; the caller raises it with the size of the numbers involved (a 50-digit
+    decimal, ``e^{-1000}``), so that a tiny perturbation cannot hide below the precision."""
     undefined = sorted(g.atoms(AppliedUndef) | p.atoms(AppliedUndef), key=str)
     if undefined:
         stand_ins = {f: sympy.Dummy(f"u{i}") for i, f in enumerate(undefined)}
@@ -355,6 +362,6 @@ def identical(g: Any, p: Any, rng: random.Random, *, positive: bool = False) -> 
     if exact is not None:
         return exact
     try:
-        return _numeric_identity(g, p, symbols, rng, positive)
+        return _numeric_identity(g, p, symbols, rng, positive, dps)
     except _NotModelled:
         return None
