@@ -186,3 +186,42 @@ def test_editing_infos_of_wrapped_envs_changes_no_reward(name, response):
     assert play(edited, 7, respond)[0] == play(untouched, 7, respond)[0]
     if response is oracle:
         assert got_info is not None and expected_info["verdict"]["correct"]
+
+
+def test_editing_the_code_interpreter_transcript_in_info_does_not_change_what_is_judged():
+    def episode(edit):
+        env = gymnasium.make("CodeInterpreter-SAT-v0", level=4)
+        try:
+            _, info = env.reset(seed=7)
+            answer = info["problem"]["answer"]
+            _, _, terminated, _, info = env.step("Let me check.\n```python\nprint(6 * 7)\n```\n")
+            assert not terminated and info["turn"] == "tool_call" and "42" in info["env_text"]
+            if edit:  # a caller rewrites the model's first segment in the transcript it was handed
+                info["segments"][0]["text"] = "\\boxed{" + answer + "}"
+            _, reward, terminated, _, info = env.step("I am done.")
+            assert terminated
+            return reward, info["verdict"]["reason"]
+        finally:
+            env.close()
+
+    assert episode(edit=True) == episode(edit=False)
+    assert episode(edit=False)[1] == "no_answer"
+
+
+def test_editing_markovian_chunk_infos_changes_no_later_chunk_or_reward():
+    def episode(edit):
+        env = MarkovianThinking(sat(), thinkgym.envs.markovian.CharTokenizer(), 64, 32, 8, 4)
+        _, info = env.reset(seed=7)
+        answer = info["problem"]["answer"]
+        infos = [info]
+        for chunk in ("thinking about it " * 3, "still thinking " * 2):
+            _, _, terminated, _, info = env.step(chunk)
+            assert not terminated
+            infos.append(info)
+            if edit:
+                vandalise(infos[-2])
+        _, reward, _, _, final = env.step("so \\boxed{" + answer + "}")
+        return reward, final["chunks"], infos[-1]["carryover_ids"]
+
+    assert episode(edit=True) == episode(edit=False)
+    assert episode(edit=False)[0] == 1.0
