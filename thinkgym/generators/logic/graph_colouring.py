@@ -27,7 +27,7 @@ class GraphColouring(Puzzle):
     unique = False
     param_names = ("vertices", "colours", "edges")
     levels = {
-        1: {"vertices": 4, "colours": 3, "edges": 4},
+        1: {"vertices": 5, "colours": 3, "edges": 5},
         2: {"vertices": 8, "colours": 3, "edges": 13},
         3: {"vertices": 12, "colours": 3, "edges": 24},
         4: {"vertices": 20, "colours": 4, "edges": 70},

@@ -74,7 +74,7 @@ class NQueens(Puzzle):
     unique = False
     param_names = ("n", "placed")
     levels = {
-        1: {"n": 4, "placed": 1},
+        1: {"n": 5, "placed": 2},
         2: {"n": 6, "placed": 1},
         3: {"n": 8, "placed": 2},
         4: {"n": 10, "placed": 2},
