@@ -215,3 +215,22 @@ PINNED_IDS = {
     "sudoku": "logic-c51fcdd4cf6e7034a97225b0",
     "zebra": "logic-3e788d7aef56ebedf5e4f37e",
 }
+
+
+@pytest.mark.parametrize("puzzle", FAMILIES)
+def test_any_text_is_a_verdict_never_an_error(puzzle):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    fam = logic.get(puzzle)
+    p = fam.generate(fam.levels[1], 0)
+    pieces = st.sampled_from([",", "/", ";", "1", "0", "9", "²", "١", "knight", "red", " ", "\n", "}", "{", "\\text{"])
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(st.text(max_size=40), st.lists(pieces, max_size=30).map("".join)))
+    def check(text):
+        verdict = verify(boxed(text), p)
+        assert not verdict.verifier_error and verdict.reason
+        assert verdict.format_ok and verdict.correct == (verdict.reason == "correct")
+
+    check()

@@ -67,7 +67,7 @@ def parse_list(text: str, length: int, lo: int, hi: int) -> list[int]:
         raise Reject("wrong_length", expected_length=length, length=len(parts))
     values = []
     for i, part in enumerate(parts):
-        if not part.isdigit() or not lo <= int(part) <= hi:
+        if not (part.isascii() and part.isdigit()) or not lo <= int(part) <= hi:
             raise Reject("bad_value", position=i, value=part[:20], allowed=f"{lo}..{hi}")
         values.append(int(part))
     return values
