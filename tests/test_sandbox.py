@@ -251,7 +251,7 @@ _AS_NOBODY = textwrap.dedent(
             open("/proc/sys/user/max_user_namespaces", "w").write("0")
         run = lambda *a: subprocess.run(a, check=True)
         run("mount", "--make-rprivate", "/")
-        home = os.path.expanduser("~")
+        home = sys.argv[4]
         keeps = [k for k in sys.argv[2].split(":") if k]
         holds = []
         for i, keep in enumerate(keeps):
@@ -265,7 +265,7 @@ _AS_NOBODY = textwrap.dedent(
             run("mount", "--move", hold, keep)
         os.chdir("/tmp")
         os.setgroups([]); os.setresgid(65534, 65534, 65534); os.setresuid(65534, 65534, 65534)
-        os.execv(sys.argv[3], sys.argv[3:])
+        os.execv(sys.argv[3], sys.argv[3:4] + sys.argv[5:])
     os.read(ready_r, 1)
     if forbid_userns:
         for name in ("uid_map", "gid_map"):
@@ -297,7 +297,7 @@ def _run_as_nobody(forbid_userns: bool) -> dict:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": repo}
     args = [sys.executable, "-c", _AS_NOBODY, "1" if forbid_userns else "0", ":".join(sorted(set(keeps)))]
     proc = subprocess.run(
-        [*args, sys.executable, "-c", _USER_PROBE], capture_output=True, text=True, env=env, timeout=120
+        [*args, sys.executable, home, "-c", _USER_PROBE], capture_output=True, text=True, env=env, timeout=120
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
