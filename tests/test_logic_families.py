@@ -234,3 +234,27 @@ def test_any_text_is_a_verdict_never_an_error(puzzle):
         assert verdict.correct == (verdict.reason == "correct")  # "{" unbalances the box: unclosed_box
 
     check()
+
+
+def test_nonogram_falls_back_to_given_cells_and_stays_unique():
+    from thinkgym.generators.logic.nonogram import Nonogram
+
+    class OneTry(Nonogram):
+        tries = 1
+
+    fam, with_givens = OneTry(), 0
+    for seed in range(40):
+        p = fam.generate({"rows": 4, "columns": 4, "density": 50}, seed)
+        givens = [g for row in p.metadata["instance"]["givens"] for g in row if g >= 0]
+        assert p.metadata["solver"]["solutions"] == 1
+        assert verify(boxed(fam.solve(p.metadata["instance"])), p).correct
+        if givens:
+            with_givens += 1
+            assert "Given cells" in p.prompt and len(givens) < 16
+            answer = [list(row) for row in p.answer.split("/")]
+            r, c = next(
+                (r, c) for r, row in enumerate(p.metadata["instance"]["givens"]) for c, g in enumerate(row) if g >= 0
+            )
+            answer[r][c] = "1" if answer[r][c] == "0" else "0"
+            assert not verify(boxed("/".join("".join(row) for row in answer)), p).correct
+    assert with_givens > 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Any
+from typing import Any, ClassVar
 
 from thinkgym.generators.logic.base import Puzzle, int_param
 from thinkgym.generators.logic.pysat_tools import CNF, UniqueChecker, minimise
@@ -59,6 +59,7 @@ class Nonogram(Puzzle):
         5: {"rows": 12, "columns": 12, "density": 55},
     }
     example_params = {"rows": 3, "columns": 4, "density": 50}
+    tries: ClassVar[int] = 50  # random grids drawn before falling back to given cells (>= 1)
     rules = (
         "Fill cells of the grid. The clue of a row (left to right) or a column (top to bottom) lists the "
         "lengths of its blocks of consecutive filled cells, in order, with at least one empty cell between "
@@ -97,7 +98,7 @@ class Nonogram(Puzzle):
 
     def build(self, params: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], Any]:
         h, w, p = params["rows"], params["columns"], params["density"] / 100
-        for _ in range(50):
+        for _ in range(self.tries):
             grid = [[int(rng.random() < p) for _ in range(w)] for _ in range(h)]
             row_clues = [runs(row) for row in grid]
             col_clues = [runs([grid[r][c] for r in range(h)]) for c in range(w)]
