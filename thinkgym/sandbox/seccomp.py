@@ -182,5 +182,6 @@ def install() -> str:
     _install_ceiling()
     return (
         f"denylist of {denied} system calls, non-AF_UNIX sockets and namespace flags of clone (EPERM); "
-        f"every system call numbered above {HIGHEST_REVIEWED} (unreviewed) refused (ENOSYS)"
+        f"every system call numbered above {HIGHEST_REVIEWED} (unreviewed) refused (ENOSYS); "
+        "a foreign architecture or the x32 ABI kills the process"
     )
