@@ -11,12 +11,17 @@ With ``--data traces.jsonl`` the examples are traces: SFT on the correct ones, o
 
 The loss is REDI's in both cases (alpha = 0 is SFT): the mean over examples of the mean token
 log-likelihood of each response. The model is saved to ``OUT/model``, a valid ``--model PATH``.
+With ``save_every = N`` > 0 the model after every N-th step (and after the last) is also kept as
+``OUT/checkpoints/step-NNNNNN/``, itself a model folder with its tokenizer (a valid ``--model
+PATH``), so ``thinkgym probe`` can compare them by pass@k (VibeThinker's diversity probing,
+arXiv 2511.06221; :mod:`thinkgym.experiments.probe`).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +36,20 @@ from thinkgym.agents.grpo.rollout import ProblemStream, held_out_seeds
 from thinkgym.agents.grpo.trainer import TRAIN_SEED_STRIDE, make_scheduler, resolve_device
 from thinkgym.agents.models import load_model
 
-__all__ = ["reference_examples", "supervise"]
+__all__ = ["reference_examples", "save_model_folder", "supervise"]
+
+
+def save_model_folder(model: Any, tokenizer: Any, folder: str | Path) -> Path:
+    """Writes ``model`` and ``tokenizer`` (``save_pretrained``) to ``folder`` through a temporary
+    sibling renamed into place, so a crash never leaves a half-written model folder."""
+    final = Path(folder)
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    return final
 
 
 def reference_examples(env: gymnasium.Env, seeds: list[int], prefix: str = "") -> list[tuple[str, dict, str]]:
@@ -63,6 +81,7 @@ def supervise(cfg: SFTConfig) -> list[dict[str, Any]]:
     """Runs SFT (or REDI) as ``cfg`` says; returns the per-step metrics."""
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))  # first: probe reads eval_problems
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
     model, tokenizer = load_model(cfg.model, seed=cfg.seed)
@@ -118,8 +137,8 @@ def supervise(cfg: SFTConfig) -> list[dict[str, Any]]:
             log.write(json.dumps(metrics) + "\n")
             log.flush()
             history.append(metrics)
+            if cfg.save_every and (step % cfg.save_every == 0 or step == cfg.steps):
+                save_model_folder(model, tokenizer, out / "checkpoints" / f"step-{step:06d}")
     env.close()
-    model.save_pretrained(out / "model")
-    tokenizer.save_pretrained(out / "model")
-    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    save_model_folder(model, tokenizer, out / "model")
     return history
