@@ -17,7 +17,7 @@ a float) instead. Extra keyword arguments (verl's ``reward_kwargs``) and the key
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+import threading
 from typing import Any
 
 import gymnasium
@@ -25,11 +25,18 @@ import gymnasium
 __all__ = ["compute_score", "compute_score_float"]
 
 
-@lru_cache(maxsize=32)
+_local = threading.local()
+
+
 def _env(env_id: str) -> gymnasium.Env:
+    """This thread's env for ``env_id``: verl's reward loop scores rows concurrently in executor
+    threads, and one env must not be reset by one row while it steps another."""
     import thinkgym  # noqa: F401  (registers the envs in a fresh verl worker)
 
-    return gymnasium.make(env_id)
+    envs = _local.__dict__.setdefault("envs", {})
+    if env_id not in envs:
+        envs[env_id] = gymnasium.make(env_id)
+    return envs[env_id]
 
 
 def compute_score(
