@@ -35,8 +35,10 @@ def batch(tokenizer, responses):
     p_len, r_len = max(map(len, prompts)), max(map(len, outs))
     prompt_ids = torch.tensor([[pad] * (p_len - len(p)) + p for p in prompts])
     response_ids = torch.tensor([o + [pad] * (r_len - len(o)) for o in outs])
-    mask = torch.tensor([[0] * (p_len - len(p)) + [1] * len(p) + [1] * len(o) + [0] * (r_len - len(o)) for p, o in zip(prompts, outs, strict=True)])
+    pairs = zip(prompts, outs, strict=True)
+    mask = torch.tensor([[0] * (p_len - len(p)) + [1] * (len(p) + len(o)) + [0] * (r_len - len(o)) for p, o in pairs])
     problems = [row_problem(r) for r in rows]
+    extra_info = [{"index": i, "problem": json.dumps(p)} for i, p in enumerate(problems)]
     data = DataProto.from_dict(
         tensors={
             "prompts": prompt_ids,
@@ -47,7 +49,7 @@ def batch(tokenizer, responses):
         non_tensors={
             "data_source": np.array([ENV] * len(rows), dtype=object),
             "reward_model": np.array([{"style": "rule", "ground_truth": p["answer"]} for p in problems], dtype=object),
-            "extra_info": np.array([{"index": i, "problem": json.dumps(p)} for i, p in enumerate(problems)], dtype=object),
+            "extra_info": np.array(extra_info, dtype=object),
         },
     )
     return data, problems, [len(o) for o in outs]
@@ -64,7 +66,8 @@ def env_rewards(problems, responses):
 
 def responses_for(tokenizer):
     problems = [row_problem(r) for r in export_problems(ENV, {2: 4})]
-    return [f"\\boxed{{{problems[0]['answer']}}}", "\\boxed{-31337}", "no answer here", f"so \\boxed{{{problems[3]['answer']}}}"]
+    first, last = problems[0]["answer"], problems[3]["answer"]
+    return [f"\\boxed{{{first}}}", "\\boxed{-31337}", "no answer here", f"so \\boxed{{{last}}}"]
 
 
 def config(name="compute_score"):
