@@ -35,7 +35,6 @@ import gc
 import importlib
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -123,41 +122,28 @@ def _supervise(status: socket.socket, worker: int, own_pid_namespace: bool) -> N
     """The init's loop. The host resumes the worker itself (``SIGCONT``) and, when it cannot see
     for itself that a cell is over, asks with the cell's number (:data:`ASK`); the init answers
     ``{"stopped": n}`` once the worker has stopped, after ending every other process of the
-    sandbox. It reports the worker's death, and reaps orphans."""
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_r, False)
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-    poller = select.poll()
-    poller.register(status.fileno(), select.POLLIN)
-    poller.register(wake_r, select.POLLIN)
+    sandbox, or ``{"exit": why}`` if it died. Between asks the init sleeps (no wakeup per cell);
+    orphans are reaped at each ask."""
     stopped = False  # the worker's state as of the last child event
-    asked: int | None = None
     pending = b""
     while True:
-        for fd, _ in poller.poll():
-            if fd == wake_r:
-                try:
-                    os.read(wake_r, 4096)
-                except BlockingIOError:
-                    pass
-                continue
-            data = status.recv(4096)
-            if not data:  # the host is gone
-                os._exit(0)
-            pending += data
-            while len(pending) >= ASK.size:
-                (asked,) = ASK.unpack_from(pending)
-                pending = pending[ASK.size :]
-        # Child events coalesce: after this loop, ``stopped`` is the worker's state now (the
-        # host resumes it before it asks, so an answer never rests on an earlier stop).
+        data = status.recv(4096)
+        if not data:  # the host is gone
+            os._exit(0)
+        pending += data
+        if len(pending) < ASK.size:
+            continue
+        (asked,) = ASK.unpack_from(pending, len(pending) - len(pending) % ASK.size - ASK.size)
+        pending = pending[len(pending) - len(pending) % ASK.size :]
+        # Child events coalesce: the pending one is the worker's state now (the host resumes it
+        # before it asks, so an answer never rests on an earlier stop). Block until it stops.
+        flags = os.WEXITED | os.WSTOPPED | os.WCONTINUED
         while True:
             try:
-                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | os.WCONTINUED | os.WNOHANG)
+                info = os.waitid(os.P_ALL, 0, flags | (os.WNOHANG if stopped else 0))
             except ChildProcessError:
                 os._exit(0)
-            if info is None:
+            if info is None:  # nothing new, and the worker was stopped already
                 break
             if info.si_pid != worker:
                 continue  # an orphan of the sandbox, reaped
@@ -171,12 +157,10 @@ def _supervise(status: socket.socket, worker: int, own_pid_namespace: bool) -> N
                 except OSError:
                     pass
                 os._exit(0)
-        if stopped and asked is not None:
-            if own_pid_namespace and not _end_others(worker):
-                send_frame(status, {"exit": "its processes could not be ended (they kept forking)"})
-                os._exit(1)
-            send_frame(status, {"stopped": asked})
-            asked = None
+        if own_pid_namespace and not _end_others(worker):
+            send_frame(status, {"exit": "its processes could not be ended (they kept forking)"})
+            os._exit(1)
+        send_frame(status, {"stopped": asked})
 
 
 def _init(
