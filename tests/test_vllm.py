@@ -189,6 +189,6 @@ def test_sweep_with_a_vllm_policy_writes_results(tmp_path):
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [int(r["level"]) for r in rows] == [1, 4]
     assert all(0.0 <= float(r["pass@4"]) <= 1.0 and float(r["pass@1"]) <= float(r["pass@4"]) for r in rows)
-    records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()[1:]]  # after the header
     assert len(records) == 2 * 4 * 8
     assert all(r["tokens"] is not None and 0 <= r["tokens"] <= 16 for r in records)  # counted by the policy

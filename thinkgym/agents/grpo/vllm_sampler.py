@@ -33,7 +33,7 @@ import torch
 
 from thinkgym.agents.grpo.sampling import Completion, step_seed
 
-__all__ = ["DEFAULT_CPU_KV_GIB", "VLLMSampler", "WeightSync", "make_engine", "weights_blob"]
+__all__ = ["DEFAULT_CPU_KV_GIB", "VLLMSampler", "WeightSync", "make_engine", "shutdown", "weights_blob"]
 
 DEFAULT_CPU_KV_GIB = 1.0
 _INSTALL = (
@@ -211,10 +211,14 @@ class VLLMSampler:
         self.llm.reset_prefix_cache()
 
     def close(self) -> None:
-        """Shuts the engine down (its worker processes end)."""
-        engine = getattr(self, "llm", None)
-        if engine is not None:
-            shutdown = getattr(engine.llm_engine, "shutdown", None) or getattr(engine, "shutdown", None)
-            if shutdown is not None:
-                shutdown()
+        """Shuts the engine down (its processes end)."""
+        if getattr(self, "llm", None) is not None:
+            shutdown(self.llm)
             self.llm = None
+
+
+def shutdown(llm: Any) -> None:
+    """Ends a ``vllm.LLM``'s engine-core and worker processes now rather than at exit."""
+    core = getattr(llm.llm_engine, "engine_core", None)
+    if core is not None:
+        core.shutdown()
