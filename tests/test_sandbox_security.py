@@ -278,13 +278,15 @@ def test_host_processes_cannot_be_seen_or_signalled(episode):
 
 
 def _processes_named(name: str) -> list[int]:
+    """Live processes (zombies, which run nothing and wait to be reaped, left out) named ``name``."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            with open(f"/proc/{pid}/comm") as f:
-                if f.read().strip() == name:
-                    found.append(int(pid))
-        except OSError:
+            with open(f"/proc/{pid}/stat") as f:
+                comm, state = f.read().split(" (", 1)[1].rsplit(") ", 1)
+            if comm == name and not state.startswith(("Z", "X")):
+                found.append(int(pid))
+        except (OSError, ValueError):
             pass
     return found
 
