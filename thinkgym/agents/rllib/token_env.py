@@ -39,7 +39,7 @@ from gymnasium import spaces
 
 from thinkgym.agents.grpo.chat import ChatFormat
 
-__all__ = ["TokenEnv"]
+__all__ = ["SkipProblems", "TokenEnv"]
 
 
 class TokenEnv(gymnasium.Wrapper[np.ndarray, np.int64, str, str], gymnasium.utils.RecordConstructorArgs):
@@ -107,3 +107,22 @@ class TokenEnv(gymnasium.Wrapper[np.ndarray, np.int64, str, str], gymnasium.util
         obs[0, : len(self._ids)] = self._ids
         obs[1, : len(self._ids)] = 1
         return obs
+
+
+class SkipProblems(gymnasium.Wrapper[str, str, str, str]):
+    """A text env that never starts an episode on a problem whose id is in ``ids`` (held-out
+    problems): an unseeded ``reset`` draws again, up to ``max_draws`` times."""
+
+    def __init__(self, env: gymnasium.Env[str, str], ids: set[str], *, max_draws: int = 1000) -> None:
+        super().__init__(env)
+        self.ids, self.max_draws = frozenset(ids), max_draws
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        for draw in range(self.max_draws):
+            text, info = self.env.reset(seed=seed if draw == 0 else None, options=options)
+            if info["problem"]["id"] not in self.ids:
+                return text, info
+        raise RuntimeError(
+            f"{self.max_draws} problems in a row were held out: the env has too few distinct problems "
+            "for this many held-out ones"
+        )
