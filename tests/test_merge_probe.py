@@ -214,3 +214,8 @@ def test_probe_problems_are_held_out_and_split_by_family():
     later, _ = probe_problems(["Math-RLVR-v0"], {"mixture": {"counting": 1, "fractions": 1}}, "family", 5, skip=scanned)
     assert not set(seeds) & {s for _, group in later.values() for s in group}
     assert pass_at_k(4, 1, 2) == 0.5  # the estimator the rows use (1 - C(3,2)/C(4,2))
+    by_env, reach = probe_problems(["Math-RLVR-v0", "Saturn-SAT-v0"], None, "env", 3, skip=2)
+    assert by_env == {e: (e, [2**62 + 2, 2**62 + 3, 2**62 + 4]) for e in ("Math-RLVR-v0", "Saturn-SAT-v0")}
+    assert reach == 5
+    with pytest.raises(ValueError, match="--by family splits one env"):
+        probe_problems(["Math-RLVR-v0", "Saturn-SAT-v0"], None, "family", 3)

@@ -7,7 +7,7 @@ the one with the highest pass@k on held-out problems of that sub-domain,
 
 Sub-domains: ``by="family"`` splits one env by ``info["problem"]["metadata"]["family"]`` (for
 ``Math-RLVR-v0``: the families of its ``mixture``, all nine by default); ``by="env"`` makes each of
-several envs a sub-domain.
+several envs a sub-domain (``env_kwargs`` then go to every env).
 
 Problems: ``M`` per sub-domain from the held-out seeds of ``thinkgym sft`` / ``thinkgym train``
 (``2**62 + i``, :func:`~thinkgym.agents.grpo.rollout.held_out_seeds`), scanned in order from index
@@ -280,7 +280,7 @@ def plot_probe(rows: Sequence[dict[str, Any]], k: int, path: str | Path, title: 
         ax.plot([x_best], [chosen[f"pass@{k}"]], "o", markersize=12, markerfacecolor="none", color=color)
     ax.set_xlabel("checkpoint step")
     ax.set_ylabel("pass rate (held-out)")
-    ax.set_ylim(0, 1)
+    ax.set_ylim(0, min(1.0, max(r[f"pass@{k}_hi"] for r in rows) + 0.05))
     ax.grid(alpha=0.3)
     ax.set_title(title or f"pass@{k} per sub-domain (ringed: best checkpoint)")
     ax.legend(fontsize=8, ncol=2)
