@@ -197,6 +197,7 @@ class _Instance:
         self.ready = False
         self.stopped = False  # the worker has stopped and is alone: the cell is over
         self.cell = 0  # number of the current cell; the init numbers its stop reports alike
+        self.asked = False  # the init was asked to report the end of the current cell
         self.worker_stat = ""  # /proc/<worker>/stat, in the host's pid namespace
         self.dead = False
         self.why: str | None = None  # why the instance is dead or faulty
@@ -285,7 +286,7 @@ class _Instance:
         for fd, _ in self.poller.poll(max(0.0, timeout) * 1000):
             if fd == self.ctrl.fileno():
                 self._read_ctrl()
-                if self.frames and self.ready and self._alone_and_stopped():
+                if self.frames and self.ready and not self.asked and self._alone_and_stopped():
                     self.stopped = True
             elif fd == self.status.fileno():
                 self._read_status()
@@ -350,12 +351,14 @@ class _Instance:
         self.report["tree_kill"] = self._tree_kill()
         self._find_worker()
 
-    def _ask(self) -> bool:
+    def _ask(self) -> None:
+        """Asks the init to report the end of the current cell. From then on only its answer
+        ends the cell: an unanswered ask would make it end the processes of a later cell."""
+        self.asked = True
         try:
             self.status.send(ASK.pack(self.cell))
         except OSError:  # the init is gone: its end of stream marks the instance dead
             pass
-        return True
 
     def _find_worker(self) -> None:
         """Opens a pidfd of the worker, through which the host resumes it for each cell. It is
@@ -403,7 +406,7 @@ class _Instance:
             timed_out = True
         except OSError:  # a dead worker
             self.dead = True
-        asked = False
+        self.asked = False
         ask_at = time.monotonic() + _ASK_AFTER
         while not (timed_out or self.stopped or self.dead or self.fault):
             now = time.monotonic()
@@ -411,11 +414,11 @@ class _Instance:
             if remaining <= 0:
                 timed_out = True
                 break
-            if not asked and (self.frames or now >= ask_at):
+            if not self.asked and (self.frames or now >= ask_at):
                 # An answer came but the kernel does not (yet) show the cell over, or none came
                 # for a while (a cell that stopped itself, or a long one): the init will say.
-                asked = self._ask()
-            self._pump(remaining if asked else min(remaining, ask_at - now), sinks)
+                self._ask()
+            self._pump(remaining if self.asked else min(remaining, ask_at - now), sinks)
         if timed_out:
             self._drain(sinks)  # what the cell flushed before its time ran out
             self.kill()
