@@ -14,7 +14,8 @@ linear_equation: integer x in -10..10; counting: small binomials and permutation
    checkpoint with the plain GRPO advantage (the plain path): same steps, seed and problems.
 5. pass@1 and pass@k per family of every stage on the *test* problems (the held-out seeds after
    the probe's, so the checkpoint choice is not scored on the problems that made it), with 95%
-   Wilson intervals over the test problems.
+   Wilson intervals over the test problems; and the paired differences merged − last and
+   recipe − plain, problem by problem on the same test problems, with 95% normal intervals.
 
 SFT and GRPO run with ``eval_problems`` = every held-out seed the probe and test sets reach, so
 neither trains on any of those problems (they skip them by content id).
@@ -33,7 +34,15 @@ from thinkgym.agents.grpo.config import GRPOConfig, SFTConfig
 from thinkgym.agents.grpo.sft import supervise
 from thinkgym.agents.grpo.trainer import train
 from thinkgym.agents.merge import merge_models
-from thinkgym.experiments.probe import find_checkpoints, probe, probe_problems, score_model, write_probe
+from thinkgym.experiments.probe import (
+    correct_counts,
+    find_checkpoints,
+    paired_difference,
+    probe,
+    probe_problems,
+    summarise,
+    write_probe,
+)
 from thinkgym.experiments.sweep import markdown_table, write_results
 
 ENV = "Math-RLVR-v0"
@@ -135,27 +144,42 @@ def main() -> None:
         "plain: last + GRPO": plain,
         "recipe: merged + MGPO": recipe,
     }
-    rows = []
+    k = f"pass@{args.k}"
+    counts, rows = {}, []
     for stage, model in stages.items():
-        for row in score_model(
-            model, test_groups, env_kwargs=ENV_KWARGS, samples=args.samples, k=args.k, max_new_tokens=MAX_NEW_TOKENS
-        ):
-            k = f"pass@{args.k}"
+        counts[stage] = correct_counts(
+            model, test_groups, env_kwargs=ENV_KWARGS, samples=args.samples, max_new_tokens=MAX_NEW_TOKENS
+        )
+        for family, family_counts in counts[stage].items():
+            row = summarise(family, family_counts, args.samples, args.k)
             rows.append(
                 {
                     "stage": stage,
-                    "family": row["subdomain"],
+                    "family": family,
                     "pass@1": f"{row['pass@1']:.3f} [{row['pass@1_lo']:.3f}, {row['pass@1_hi']:.3f}]",
                     k: f"{row[k]:.3f} [{row[k + '_lo']:.3f}, {row[k + '_hi']:.3f}]",
                 }
             )
+    # the same test problems for every stage, so compare them problem by problem
+    pairs = [("SFT, last checkpoint", "SFT, merged experts"), ("plain: last + GRPO", "recipe: merged + MGPO")]
+    differences = []
+    for before, after in pairs:
+        for family in counts[before]:
+            row = {"change": f"{after} − {before}", "family": family}
+            for j in (1, args.k):
+                mean, lo, hi = paired_difference(counts[before][family], counts[after][family], args.samples, j)
+                row[f"Δpass@{j}"] = f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+            differences.append(row)
     write_results(rows, out, "stages")
+    write_results(differences, out, "differences")
     (out / "experts.json").write_text(json.dumps(result["best"], indent=2) + "\n")
     print(
         f"## Stages on the test problems ({args.test_problems} per family, {args.samples} samples each; "
         f"95% Wilson intervals over problems)\n"
     )
     print(markdown_table(rows))
+    print("\n## Paired differences on the same test problems (95% normal intervals over problems)\n")
+    print(markdown_table(differences))
     print(f"\nexperts: { {d: b['checkpoint'] for d, b in result['best'].items()} }; merged into {merged}")
     print(
         f"held-out seeds: probe 0..{probe_scanned - 1}, test {probe_scanned}..{held_out - 1} (eval_problems={held_out})"

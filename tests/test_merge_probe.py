@@ -17,7 +17,7 @@ pytest.importorskip("transformers")
 from thinkgym.agents.merge import merge_models  # noqa: E402
 from thinkgym.agents.models import build_tiny_model, build_tiny_tokenizer, load_model  # noqa: E402
 from thinkgym.cli import main  # noqa: E402
-from thinkgym.experiments.probe import best_checkpoints, probe_problems  # noqa: E402
+from thinkgym.experiments.probe import best_checkpoints, paired_difference, probe_problems  # noqa: E402
 from thinkgym.metrics import pass_at_k  # noqa: E402
 
 PROBE_ENV = ["--env", "Math-RLVR-v0", "--env-kwargs", '{"mixture": {"number_theory": 1, "linear_system": 1}}']
@@ -219,3 +219,13 @@ def test_probe_problems_are_held_out_and_split_by_family():
     assert reach == 5
     with pytest.raises(ValueError, match="--by family splits one env"):
         probe_problems(["Math-RLVR-v0", "Saturn-SAT-v0"], None, "family", 3)
+
+
+def test_paired_difference_is_the_mean_per_problem_change():
+    # pass@2 from 4 samples of counts 0..4 is 0, 1/2, 5/6, 1, 1
+    mean, lo, hi = paired_difference([0, 1, 2, 4], [1, 1, 4, 4], samples=4, k=2)
+    diffs = [0.5, 0.0, 1 / 6, 0.0]
+    assert mean == pytest.approx(sum(diffs) / 4) and lo < mean < hi
+    assert paired_difference([1, 2], [1, 2], samples=4, k=2) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="same non-empty problems"):
+        paired_difference([1], [1, 2], samples=4, k=2)

@@ -34,6 +34,7 @@ earlier checkpoint (lower step, then name), so the choice is deterministic.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,11 +46,14 @@ from thinkgym.metrics import pass_at_k
 
 __all__ = [
     "best_checkpoints",
+    "correct_counts",
     "find_checkpoints",
+    "paired_difference",
     "plot_probe",
     "probe",
     "probe_problems",
     "score_model",
+    "summarise",
     "write_probe",
 ]
 
@@ -133,37 +137,35 @@ def probe_problems(
     return {f: (envs[0], s) for f, s in chosen.items()}, index
 
 
-def score_model(
+def correct_counts(
     model: str | Path,
     groups: dict[str, tuple[str, list[int]]],
     *,
     env_kwargs: dict[str, Any] | None = None,
     samples: int,
-    k: int,
     temperature: float = 1.0,
     max_new_tokens: int = 256,
     batch_episodes: int = 256,
     device: str = "auto",
-) -> list[dict[str, Any]]:
-    """One row per sub-domain of ``groups`` (from :func:`probe_problems`): pass@1 and pass@k of
-    ``model`` (``"tiny"`` or a model folder) with their 95% Wilson intervals."""
+) -> dict[str, list[int]]:
+    """{sub-domain: correct samples out of ``samples`` for each of its problems} for ``model``
+    (``"tiny"`` or a model folder) on ``groups`` (from :func:`probe_problems`), sampled in batches
+    of ``batch_episodes`` with the probe's fixed sampling seed."""
     from thinkgym.agents.grpo.chat import ChatFormat
     from thinkgym.agents.grpo.config import GRPOConfig
     from thinkgym.agents.grpo.sampling import HFSampler, step_seed
     from thinkgym.agents.grpo.trainer import LocalRollouts, resolve_device
     from thinkgym.agents.models import load_model
 
-    if not 1 <= k <= samples:
-        raise ValueError(f"need 1 <= k <= samples, got k={k}, samples={samples}")
     policy, tokenizer = load_model(model)
     chat = ChatFormat(tokenizer)
     sampler = HFSampler(policy.to(resolve_device(device)).eval(), chat)
-    rows = []
+    counts = {}
     for name, (env_id, seeds) in groups.items():
         cfg = GRPOConfig(env=env_id, env_kwargs=dict(env_kwargs or {}), max_new_tokens=max_new_tokens)
         rollouts = LocalRollouts(sampler, chat, cfg)
         flat = [s for s in seeds for _ in range(samples)]
-        correct_flags: list[bool] = []
+        correct: list[bool] = []
         try:
             for start in range(0, len(flat), batch_episodes):
                 episodes = rollouts.play(
@@ -171,17 +173,57 @@ def score_model(
                     temperature=temperature,
                     seed=step_seed(PROBE_SAMPLING_SEED, start),
                 )
-                correct_flags += [e.correct for e in episodes]
+                correct += [e.correct for e in episodes]
         finally:
             rollouts.close()
-        counts = [sum(correct_flags[i * samples : (i + 1) * samples]) for i in range(len(seeds))]
-        row: dict[str, Any] = {"subdomain": name, "problems": len(seeds), "samples": samples}
-        for j in sorted({1, k}):
-            value = sum(pass_at_k(samples, c, j) for c in counts) / len(counts)
-            lo, hi = wilson(value, len(counts))
-            row.update({f"pass@{j}": round(value, 6), f"pass@{j}_lo": round(lo, 6), f"pass@{j}_hi": round(hi, 6)})
-        rows.append(row)
-    return rows
+        counts[name] = [sum(correct[i * samples : (i + 1) * samples]) for i in range(len(seeds))]
+    return counts
+
+
+def summarise(subdomain: str, counts: Sequence[int], samples: int, k: int) -> dict[str, Any]:
+    """A table row: pass@1 and pass@k (the unbiased estimator averaged over the problems whose
+    correct counts are ``counts``) with their 95% Wilson intervals over the problems."""
+    if not 1 <= k <= samples:
+        raise ValueError(f"need 1 <= k <= samples, got k={k}, samples={samples}")
+    row: dict[str, Any] = {"subdomain": subdomain, "problems": len(counts), "samples": samples}
+    for j in sorted({1, k}):
+        value = sum(pass_at_k(samples, c, j) for c in counts) / len(counts)
+        lo, hi = wilson(value, len(counts))
+        row.update({f"pass@{j}": round(value, 6), f"pass@{j}_lo": round(lo, 6), f"pass@{j}_hi": round(hi, 6)})
+    return row
+
+
+def paired_difference(
+    before: Sequence[int], after: Sequence[int], samples: int, k: int, z: float = 1.96
+) -> tuple[float, float, float]:
+    """(mean, lo, hi): the mean over problems of pass@k(after) − pass@k(before), two models'
+    correct counts on the *same* problems, with a normal-approximation 95% interval of the mean
+    (sd of the per-problem differences / sqrt(n)). Pairing removes the problem-to-problem spread
+    that makes two separate Wilson intervals overlap."""
+    if len(before) != len(after) or not before:
+        raise ValueError(f"need the same non-empty problems, got {len(before)} and {len(after)} counts")
+    diffs = [pass_at_k(samples, b, k) - pass_at_k(samples, a, k) for a, b in zip(before, after, strict=True)]
+    n = len(diffs)
+    mean = sum(diffs) / n
+    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0
+    half = z * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def score_model(
+    model: str | Path,
+    groups: dict[str, tuple[str, list[int]]],
+    *,
+    samples: int,
+    k: int,
+    **kwargs: Any,
+) -> list[dict[str, Any]]:
+    """One row per sub-domain of ``groups``: :func:`summarise` of :func:`correct_counts`
+    (``kwargs`` go to it: ``env_kwargs``, ``temperature``, ``max_new_tokens``, ...)."""
+    if not 1 <= k <= samples:
+        raise ValueError(f"need 1 <= k <= samples, got k={k}, samples={samples}")
+    counts = correct_counts(model, groups, samples=samples, **kwargs)
+    return [summarise(name, c, samples, k) for name, c in counts.items()]
 
 
 def best_checkpoints(rows: Sequence[dict[str, Any]], k: int) -> dict[str, dict[str, Any]]:
