@@ -166,7 +166,7 @@ async def _client_episodes(url, client_index, episodes, tool_every, results):
             results.append((i % tool_every == 0, final.reward, final.done))
 
 
-@pytest.mark.slow  # about 1,000 episodes, 190 of them with a sandboxed cell: ~30-60 s on 2 shared cores
+@pytest.mark.slow  # 1,000 episodes, 128 of them with a sandboxed cell: ~20-30 s on 2 shared cores
 def test_64_concurrent_clients_run_1000_episodes_without_error_or_leak():
     clients, total, tool_every = 64, 1000, 8
     per_client = [total // clients + (c < total % clients) for c in range(clients)]
