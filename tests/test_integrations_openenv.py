@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 
@@ -226,3 +227,22 @@ def test_thinkgym_serve_command():
         server.wait(30)
     with pytest.raises(ValueError, match="level"):
         make_app("Saturn-SAT-v0", {"level": 99})
+
+
+def test_plain_http_endpoints_are_stateless_so_episodes_need_the_websocket():
+    with served("Math-RLVR-v0") as url:
+
+        def post(path, body):
+            request = urllib.request.Request(
+                url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.read().decode()
+
+        status, first = post("/reset", {"seed": 3})
+        assert status == 200 and first["observation"]["text"] == gymnasium.make("Math-RLVR-v0").reset(seed=3)[0]
+        status, _ = post("/step", {"action": {"text": "\\boxed{1}"}})
+        assert status >= 400, "the step ran on a fresh env that was never reset"

@@ -6,9 +6,10 @@ WebSocket connection (``/ws``, what OpenEnv's ``EnvClient`` speaks) is one sessi
 ``gymnasium.make(ENV)``, so its own problem, transcript and (CodeInterpreter) sandbox; the
 session's env is closed, and its sandbox with it, when the client sends ``close``, disconnects,
 or stays idle longer than ``session_timeout``. OpenEnv's plain HTTP ``/reset`` and ``/step``
-build a fresh env per request: fine for single-turn scoring with ``options={"problem": ...}``,
-useless for multi-turn episodes. ``GET /thinkgym/stats`` says how many envs are open and how many
-processes (sandboxes and their zygote) the server has below it.
+build a fresh env per request, so a ``/step`` never sees the problem of the ``/reset`` before it
+(the fresh env answers that it needs a reset): episodes need the WebSocket.
+``GET /thinkgym/stats`` says how many envs are open and how many processes (sandboxes and their
+zygote) the server has below it.
 
 Wire types (pydantic, OpenEnv's base classes):
 
