@@ -120,3 +120,73 @@ def test_legacy_naive_and_prime_managers():
     prime = get_reward_manager_cls("prime")(tokenizer, num_examine=0, compute_score=adapter.compute_score_float)
     assert prime(data).sum(dim=1).tolist() == expected, "Prime needs the float variant (a dict zeroes the batch)"
     record("verl", "reward", "legacy `naive` and `prime` managers (`compute_score_float`)")
+
+
+class ScriptedServer:
+    """Stands in for verl's rollout server manager (vLLM or SGLang, which do not run on this CPU
+    machine): each ``generate`` returns the next scripted reply, cut before the first stop string
+    as vLLM does by default, and records what it was asked."""
+
+    def __init__(self, tokenizer, replies):
+        self.tokenizer, self.replies, self.calls = tokenizer, list(replies), []
+
+    async def generate(self, request_id, prompt_ids, sampling_params, **kwargs):
+        from verl.workers.rollout.replica import TokenOutput
+
+        self.calls.append((list(prompt_ids), dict(sampling_params)))
+        text = self.replies.pop(0)
+        for stop in sampling_params.get("stop", []):
+            if stop in text:
+                text = text[: text.index(stop)]
+        ids = self.tokenizer.encode(text, add_special_tokens=False)[: sampling_params["max_tokens"]]
+        return TokenOutput(token_ids=ids, log_probs=[-0.5] * len(ids))
+
+
+def test_agent_loop_runs_a_code_interpreter_episode_with_one_sandbox():
+    """verl's agent-loop interface (instantiated from its registry as its worker does) drives a
+    CodeInterpreter episode: the sandbox keeps variables across turns, tool output is masked out,
+    and the reward is the env's for the same segments."""
+    import hydra
+    from verl.experimental.agent_loop.agent_loop import AgentLoopOutput, DictConfigWrap, _agent_loop_registry
+
+    import thinkgym.integrations.verl_agent_loop  # noqa: F401  (registers thinkgym_agent)
+
+    tokenizer = build_tiny_tokenizer()
+    problem = row_problem(export_problems(ENV, {1: 1})[0])
+    replies = ["Compute.\n```python\nx = 6 * 7\nprint(x)\n```\n", "```python\nprint(x + 1)\n```\n"]
+    replies.append(f"So \\boxed{{{problem['answer']}}}.")
+    server = ScriptedServer(tokenizer, replies)
+    rollout = {"prompt_length": 1024, "response_length": 600}
+    config = OmegaConf.create({"actor_rollout_ref": {"rollout": rollout}, "data": {}})
+    row = {
+        "data_source": ENV,
+        "raw_prompt": [{"role": "user", "content": problem["prompt"]}],
+        "extra_info": {"problem": json.dumps(problem), "env": "CodeInterpreter-Math-v0"},
+        "reward_model": {"style": "rule", "ground_truth": problem["answer"]},
+    }
+
+    async def rollout():
+        loop = hydra.utils.instantiate(
+            config=_agent_loop_registry["thinkgym_agent"],
+            trainer_config=DictConfigWrap(config=config),
+            server_manager=server,
+            tokenizer=tokenizer,
+            processor=None,
+            dataset_cls=None,
+            data_config=DictConfigWrap(config.data),
+        )
+        return await loop.run({"temperature": 1.0}, **row)
+
+    out = asyncio.run(rollout())
+    assert isinstance(out, AgentLoopOutput) and out.extra_fields["thinkgym_done"]
+    env = gymnasium.make("CodeInterpreter-Math-v0")
+    env.reset(options={"problem": problem})
+    segments = [r.removesuffix("```\n") for r in replies[:2]] + replies[2:]  # what vLLM returns
+    expected = sum(float(env.step(s)[1]) for s in segments)
+    assert out.reward_score == expected == 1.0
+    env_text = tokenizer.decode([t for t, m in zip(out.response_ids, out.response_mask, strict=True) if m == 0])
+    assert env_text == "```\n```output\n42\n```\n```\n```output\n43\n```\n", "the sandbox kept x; its output is masked"
+    assert [c[1]["stop"] for c in server.calls] == [["```\n"]] * 3
+    assert server.calls[1][0] == out.prompt_ids + out.response_ids[: len(server.calls[1][0]) - len(out.prompt_ids)]
+    assert out.as_dict()["responses"].shape[0] == len(out.response_ids)
+    record("verl", "multi_turn", "`thinkgym_agent` agent loop, CodeInterpreter; scripted stand-in for the LLM server")

@@ -2,7 +2,9 @@
 
 - :mod:`thinkgym.integrations.trl`: ``trl_reward_func`` and ``tool_environment_factory`` for TRL's
   ``GRPOTrainer`` (extra ``dev``, which brings ``trl``);
-- :mod:`thinkgym.integrations.verl`: ``compute_score`` for verl's reward managers (extra ``verl``);
+- :mod:`thinkgym.integrations.verl`: ``compute_score`` for verl's reward managers, and
+  :mod:`thinkgym.integrations.verl_agent_loop`: whole episodes (CodeInterpreter) as a verl agent
+  loop (extra ``verl``);
 - :mod:`thinkgym.integrations.openenv`: any thinkgym env served over OpenEnv's protocol
   (``thinkgym serve``), and a client (extra ``openenv``);
 - :mod:`thinkgym.integrations.verifiers`: thinkgym envs as Prime Intellect ``verifiers`` tasksets
