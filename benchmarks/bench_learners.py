@@ -1,0 +1,121 @@
+"""Seconds per GRPO update: the in-process learner against 2 data-parallel Ray learners (DDP, and
+FSDP2 with ``--shard``), on CPU with gloo, for a random ~10M-parameter Qwen2-style model.
+
+Every side runs the same update (:func:`thinkgym.agents.grpo.trainer.update` in-process,
+:meth:`thinkgym.agents.grpo.distributed.LearnerGroup.update` on the learners) on the same random
+batch of ``--groups`` x ``--group-size`` episodes with ``--tokens`` completion tokens each; the
+learners' time includes sending the batch and getting the new weights back through the object
+store. Sides alternate ``--repeats`` times after one warm-up update each, and the median is
+reported, so a shared machine's changing load hits all sides alike. The in-process learner runs
+with 1 and with 2 torch threads; each Ray learner has 1 CPU and 1 thread.
+
+Run:  python benchmarks/bench_learners.py [--hidden 384 --layers 8 --groups 8 --group-size 8
+      --tokens 64 --micro-batch 16 --repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+import numpy as np  # noqa: E402
+import ray  # noqa: E402
+import torch  # noqa: E402
+
+from thinkgym.agents.grpo.config import GRPOConfig  # noqa: E402
+from thinkgym.agents.grpo.distributed import LearnerGroup  # noqa: E402
+from thinkgym.agents.grpo.loss import collate  # noqa: E402
+from thinkgym.agents.grpo.trainer import make_scheduler, update  # noqa: E402
+from thinkgym.agents.models import build_tiny_model, build_tiny_tokenizer, load_model  # noqa: E402
+
+
+def random_batch(groups: int, group_size: int, tokens: int, vocab: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    rows, adv = [], []
+    for _ in range(groups):
+        rewards = rng.integers(0, 2, group_size).astype(float)
+        adv += list((rewards - rewards.mean()) / (rewards.std() + 1e-6))
+        for _ in range(group_size):
+            rows.append((rng.integers(0, vocab, 48).tolist(), rng.integers(0, vocab, tokens).tolist(), [1] * tokens))
+    return collate(rows, adv, list(range(len(rows))), pad_id=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hidden", type=int, default=384)
+    parser.add_argument("--layers", type=int, default=8)
+    parser.add_argument("--groups", type=int, default=8)
+    parser.add_argument("--group-size", type=int, default=8)
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--micro-batch", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-shard", action="store_true", help="skip the FSDP2 side")
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="bench_learners_")
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_model(len(tokenizer), hidden_size=args.hidden, num_layers=args.layers).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    base = dict(model=folder, lr=1e-5, micro_batch_size=args.micro_batch, max_new_tokens=args.tokens, steps=1000)
+    batch = random_batch(args.groups, args.group_size, args.tokens, len(tokenizer))
+    sizes = [args.group_size] * args.groups
+
+    local, _ = load_model(folder)
+    n_params = sum(p.numel() for p in local.parameters())
+    local_cfg = GRPOConfig(**base)
+    local_opt = torch.optim.AdamW(local.parameters(), lr=local_cfg.lr, weight_decay=0.0)
+
+    def in_process(threads: int):
+        def run() -> None:
+            torch.set_num_threads(threads)
+            update(local, None, local_opt, batch, sum(sizes), local_cfg, torch.device("cpu"))
+
+        return run
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    sides = {"in-process, 1 thread": in_process(1), "in-process, 2 threads": in_process(2)}
+    groups = []
+    for shard in [False] if args.no_shard else [False, True]:
+        cfg = GRPOConfig(**base, num_learners=2, shard=shard)
+        model = load_model(folder)[0]
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+        group = LearnerGroup(cfg, model, opt, make_scheduler(opt, "constant", 0, cfg.steps))
+        groups.append(group)
+        sides[f"2 Ray learners, {'FSDP2' if shard else 'DDP'}"] = lambda g=group, m=model: (
+            torch.set_num_threads(1),
+            g.update(m, batch, sizes),
+        )
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for repeat in range(args.repeats + 1):
+        for name, run in sides.items():
+            began = time.perf_counter()
+            run()
+            if repeat:  # the first round is the warm-up
+                times[name].append(time.perf_counter() - began)
+    for group in groups:
+        group.close()
+    ray.shutdown()
+
+    base_time = statistics.median(times["in-process, 1 thread"])
+    result = {
+        "params": n_params,
+        "batch": f"{args.groups}x{args.group_size} episodes, {args.tokens} completion tokens + 48 prompt tokens",
+        "cpus": os.cpu_count(),
+        "machine": platform.processor() or platform.machine(),
+        "seconds_per_update": {name: round(statistics.median(t), 3) for name, t in times.items()},
+        "speedup_vs_in_process_1_thread": {
+            name: round(base_time / statistics.median(t), 2) for name, t in times.items()
+        },
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

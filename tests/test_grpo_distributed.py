@@ -1,0 +1,132 @@
+"""Data-parallel GRPO learners (thinkgym.agents.grpo.distributed) on a local Ray cluster, CPU,
+gloo: an update on two learners (DDP, and FSDP2 with ``shard``) leaves the parameters of the
+in-process update, for every loss normalisation; groups stay whole on one learner; a
+``--num-learners 2`` run resumed with ``--num-learners 1`` logs what an uninterrupted
+one-learner run logs."""
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+ray = pytest.importorskip("ray")
+pytest.importorskip("transformers")
+
+from thinkgym.agents.grpo.cli import add_commands  # noqa: E402
+from thinkgym.agents.grpo.config import GRPOConfig  # noqa: E402
+from thinkgym.agents.grpo.distributed import LearnerGroup, shard_rows  # noqa: E402
+from thinkgym.agents.grpo.loss import collate  # noqa: E402
+from thinkgym.agents.grpo.trainer import make_scheduler, update  # noqa: E402
+from thinkgym.agents.models import load_model  # noqa: E402
+
+SAT = ["--env", "Saturn-SAT-v0", "--env-kwargs", '{"n": 1, "k": 5, "l": 3, "prompt_template": "{instance}"}']
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Two threads on a busy 2-core machine are many times slower than one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def random_batch(seed, group_sizes, vocab):
+    """Rows of random prompts and completions of random lengths (one episode of two rows, to
+    check that an episode's rows stay together), with random advantages."""
+    rng = np.random.default_rng(seed)
+    rows, adv, episodes = [], [], []
+    for index in range(sum(group_sizes)):
+        for _ in range(1 + (index % 5 == 0)):
+            completion = rng.integers(0, vocab, rng.integers(1, 9)).tolist()
+            mask = [int(m) for m in rng.random(len(completion)) < 0.8]
+            mask[0] = 1
+            rows.append((rng.integers(0, vocab, rng.integers(2, 7)).tolist(), completion, mask))
+            episodes.append(index)
+        adv += [float(rng.normal())] * (1 + (index % 5 == 0))
+    return collate(rows, adv, episodes, pad_id=0)
+
+
+def params(model):
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_shards_keep_groups_whole_and_balance_tokens():
+    sizes = [3, 3, 2, 3, 3]
+    batch = random_batch(0, sizes, 50)
+    ranges = shard_rows(batch, sizes, 2)
+    assert ranges[0][0] == 0 and ranges[-1][1] == batch.mask.shape[0] and ranges[0][1] == ranges[1][0]
+    group_of_episode = np.repeat(np.arange(len(sizes)), sizes)
+    for (a, b), (c, d) in zip(ranges, ranges[1:], strict=False):  # no group on both sides of a cut
+        assert not set(group_of_episode[batch.episode[a:b]]) & set(group_of_episode[batch.episode[c:d]])
+    assert all(b > a for a, b in shard_rows(batch, sizes, 5))  # as many learners as groups: none empty
+    small = random_batch(1, [2], 50)
+    assert [b - a for a, b in shard_rows(small, [2], 3)].count(0) == 2  # fewer groups: empty shards
+
+
+@pytest.mark.parametrize("shard", [False, True], ids=["ddp", "fsdp2"])
+def test_two_learners_match_one_learner_update(local_ray, shard):
+    """Three updates, one per loss normalisation (grpo, dapo, dr_grpo); micro-batches of 3 rows,
+    so the two shards have different numbers of micro-batches (zero-weight fillers)."""
+    cfg = GRPOConfig(lr=1e-3, micro_batch_size=3, max_new_tokens=8, entropy_coef=0.01, num_learners=2, shard=shard)
+    one, tokenizer = load_model("tiny", seed=3)
+    two = load_model("tiny", seed=3)[0]
+    opt_one = torch.optim.AdamW(one.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt_two = torch.optim.AdamW(two.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    learners = LearnerGroup(cfg, two, opt_two, make_scheduler(opt_two, "constant", 0, cfg.steps))
+    try:
+        assert learners.backend == "gloo"
+        for step, loss_type in enumerate(["grpo", "dapo", "dr_grpo"]):
+            sizes = [4, 4, 3, 4]
+            batch = random_batch(step, sizes, len(tokenizer))
+            learners.cfg = one_cfg = GRPOConfig(**{**cfg.to_dict(), "loss_type": loss_type})
+            expected = update(one, None, opt_one, batch, sum(sizes), one_cfg, torch.device("cpu"))
+            got = learners.update(two, batch, sizes)
+            moved = (params(one) - params(load_model("tiny", seed=3)[0])).norm()
+            assert moved > 1e-3  # the update did change the weights
+            rel = float((params(one) - params(two)).norm() / params(one).norm())
+            assert rel < 1e-5, (loss_type, rel)
+            for key in ("loss", "grad_norm", "entropy", "clip_fraction"):
+                assert got[key] == pytest.approx(expected[key], rel=1e-4, abs=1e-7), key
+        # the optimiser state comes back in torch.optim form, equal to the in-process one
+        state = learners.optimizer_state()
+        for index, entry in opt_one.state_dict()["state"].items():
+            torch.testing.assert_close(state["state"][index]["exp_avg_sq"], entry["exp_avg_sq"], rtol=1e-4, atol=1e-12)
+    finally:
+        learners.close()
+
+
+def run_cli(argv):
+    parser = argparse.ArgumentParser(prog="thinkgym")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def read_metrics(out):
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_resume_with_two_learners_logs_what_one_learner_logs(local_ray, tmp_path):
+    common = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
+    # the tiny model's answers all fail (equal rewards, advantages 0), so an entropy bonus makes
+    # the loss and the updates non-zero: the weights, and so the samples, change every step
+    common += ["--lr", "3e-3", "--entropy-coef", "0.05", "--eval-every", "0", "--save-every", "2", "--no-progress"]
+    two, one = tmp_path / "two", tmp_path / "one"
+    assert run_cli(["train", *common, "--out", str(two), "--num-learners", "2", "--steps", "3"]) == 0
+    assert run_cli(["train", *common, "--out", str(two), "--num-learners", "2", "--steps", "5", "--resume"]) == 0
+    assert run_cli(["train", *common, "--out", str(one), "--steps", "5"]) == 0
+    got, expected = read_metrics(two), read_metrics(one)
+    assert [m["step"] for m in got] == [1, 2, 3, 4, 5]
+    assert [m["reward_mean"] for m in got] == [m["reward_mean"] for m in expected]
+    assert [m["loss"] for m in got] == pytest.approx([m["loss"] for m in expected], rel=1e-4, abs=1e-7)
+    assert len({m["loss"] for m in expected}) > 1  # the runs did learn something step to step

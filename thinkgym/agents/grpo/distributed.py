@@ -1,0 +1,340 @@
+"""Data-parallel GRPO learners: the update runs on ``num_learners`` Ray actors that form one
+``torch.distributed`` group (gloo on CPU, NCCL on GPU), with DDP, or FSDP2 (``fully_shard``) when
+``shard`` is set.
+
+Why plain Ray actors and not Ray Train's ``TorchTrainer``: ``fit()`` blocks and its training
+function owns the control flow, so the rollouts, evaluation, curriculum and checkpoints of
+:func:`thinkgym.agents.grpo.trainer.train` would have to move inside the workers. A group of
+actors lets the driver keep the step-by-step loop and call ``update`` once per step; OpenRLHF and
+verl use the same pattern (scale.md §2.3). Rank 0 picks a free TCP port and every actor calls
+``init_process_group(init_method="tcp://IP:PORT")``.
+
+One step, exactly equal to the one-learner update (up to float summation order):
+
+1. the driver samples and computes group advantages on the whole batch, then the loss weights w of
+   :func:`.loss.row_weights` **over the global batch** (so GRPO's 1/B, Dr. GRPO's 1/(B L) and
+   DAPO's 1/sum|o_i| all use global counts, never per-learner ones);
+2. the rows are split into ``num_learners`` contiguous shards along group boundaries (every group
+   stays whole on one learner), and each shard into micro-batches; shards with fewer
+   micro-batches get zero-weight copies of a row, so every rank runs the same number of forward
+   and backward passes (FSDP2 all-gathers in each forward, DDP all-reduces in the last backward);
+3. learner r minimises ``N * sum_{rows of r} w l`` (DDP and FSDP2 average gradients over the N
+   ranks, so the factor N makes the synced gradient the gradient of ``sum_all w l``, the
+   one-learner loss); gradient clipping and AdamW then act on identical full gradients;
+4. rank 0 sends the full new weights back through the Ray object store; the driver loads them
+   into its own copy, which samples the next step (and feeds rollout workers as before).
+
+Checkpoints keep the single-process format: rank 0's (DDP) or the gathered (FSDP2) optimiser
+state is converted to ``torch.optim`` index-keyed form, so a run can resume with any
+``num_learners`` and ``shard``, and with the in-process learner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from typing import Any
+
+import numpy as np
+import torch
+
+from thinkgym.agents.grpo.config import GRPOConfig
+from thinkgym.agents.grpo.loss import RowBatch, policy_loss, row_weights, token_logprobs
+
+__all__ = ["Learner", "LearnerGroup", "make_learners", "shard_rows"]
+
+
+def shard_rows(batch: RowBatch, group_sizes: list[int], num_learners: int) -> list[tuple[int, int]]:
+    """Row ranges ``[(start, stop)]``, one per learner: contiguous whole groups, balanced by trained
+    tokens, none empty while there are at least as many groups as learners. ``group_sizes`` are the
+    episodes per group in batch order (``batch`` rows are in episode order)."""
+    n_groups = len(group_sizes)
+    episode_tokens = torch.zeros(sum(group_sizes)).index_add(0, batch.episode, batch.mask.sum(-1)).numpy()
+    first_episode = np.r_[0, np.cumsum(group_sizes)]  # of each group, and the end
+    cum = np.r_[
+        0.0, np.cumsum([episode_tokens[a:b].sum() for a, b in zip(first_episode[:-1], first_episode[1:], strict=True)])
+    ]
+    cuts = [0]
+    for r in range(1, num_learners):
+        ideal = int(np.argmin(np.abs(cum - cum[-1] * r / num_learners)))
+        lo = cuts[-1] + (1 if n_groups - cuts[-1] > num_learners - r else 0)
+        hi = max(lo, n_groups - (num_learners - r)) if n_groups >= num_learners else n_groups
+        cuts.append(int(np.clip(ideal, lo, hi)))
+    cuts.append(n_groups)
+    rows = [int(np.searchsorted(batch.episode.numpy(), first_episode[c], side="left")) for c in cuts]
+    return list(zip(rows[:-1], rows[1:], strict=True))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+class Learner:
+    """One rank (``ray.remote(Learner)``): a model replica (DDP) or shard (FSDP2), its AdamW and LR
+    schedule. Built by :class:`LearnerGroup`; every method except ``address`` is collective."""
+
+    def __init__(self, cfg: dict[str, Any], rank: int, world: int) -> None:
+        self.cfg, self.rank, self.world = GRPOConfig.from_dict(cfg), rank, world
+        gpus = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+        self.device = torch.device("cuda" if torch.cuda.is_available() and gpus else "cpu")
+        if self.device.type == "cpu":
+            torch.set_num_threads(max(1, int(self.cfg.learner_cpus)))
+
+    def address(self) -> tuple[str, int]:
+        import ray
+
+        return ray.util.get_node_ip_address(), _free_port()
+
+    def setup(
+        self, master: tuple[str, int], weights: dict[str, torch.Tensor], optim_state: dict, sched_state: dict
+    ) -> str:
+        import torch.distributed as dist
+
+        from thinkgym.agents.grpo.trainer import make_scheduler
+        from thinkgym.agents.models import load_model
+
+        backend = "nccl" if self.device.type == "cuda" else "gloo"
+        dist.init_process_group(
+            backend, init_method=f"tcp://{master[0]}:{master[1]}", rank=self.rank, world_size=self.world
+        )
+        cfg = self.cfg
+        model = load_model(cfg.model, seed=cfg.seed)[0]
+        model.load_state_dict(weights)
+        model.to(self.device).eval()  # eval(): no dropout, as in the in-process learner
+        self.names = [n for n, _ in model.named_parameters()]  # the optimiser's parameter order
+        self.ref = None
+        if cfg.beta > 0:
+            self.ref = load_model(cfg.model, seed=cfg.seed)[0].to(self.device).eval().requires_grad_(False)
+        if cfg.shard:
+            from torch.distributed.device_mesh import init_device_mesh
+            from torch.distributed.fsdp import fully_shard
+
+            mesh = init_device_mesh(self.device.type, (self.world,))
+            for module in model.modules():  # one FSDP unit per decoder block, then the rest
+                if type(module).__name__.endswith("DecoderLayer"):
+                    fully_shard(module, mesh=mesh)
+            fully_shard(model, mesh=mesh)
+            self.model = self.inner = model
+        else:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.inner = model
+            self.model = DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None
+            )
+        self.optimizer = torch.optim.AdamW(
+            self.inner.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
+        )
+        self.scheduler = make_scheduler(self.optimizer, cfg.lr_schedule, cfg.warmup_steps, cfg.steps)
+        if optim_state.get("state"):
+            self.load_optimizer_state(optim_state)
+        self.scheduler.load_state_dict(sched_state)
+        return dist.get_backend()
+
+    # -- optimiser state in torch.optim's index-keyed form (the checkpoint format) --------------
+
+    def optimizer_state(self) -> dict | None:
+        """The full optimiser state on rank 0 (None elsewhere); collective under FSDP2."""
+        if not self.cfg.shard:
+            return _to_cpu(self.optimizer.state_dict()) if self.rank == 0 else None
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+
+        full = get_optimizer_state_dict(
+            self.model, self.optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True)
+        )
+        if self.rank != 0:
+            return None
+        index = {n: i for i, n in enumerate(self.names)}
+        groups = [{**g, "params": [index[n] for n in g["params"]]} for g in full["param_groups"]]
+        return {"state": {index[n]: s for n, s in full["state"].items()}, "param_groups": groups}
+
+    def load_optimizer_state(self, state: dict) -> None:
+        if not self.cfg.shard:
+            self.optimizer.load_state_dict(state)
+            return
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+        groups = [{**g, "params": [self.names[i] for i in g["params"]]} for g in state["param_groups"]]
+        full = {"state": {self.names[i]: s for i, s in state["state"].items()}, "param_groups": groups}
+        set_optimizer_state_dict(self.model, self.optimizer, full, options=StateDictOptions(full_state_dict=True))
+
+    def weights(self) -> dict[str, torch.Tensor] | None:
+        """The full model state dict on CPU on rank 0 (None elsewhere); collective under FSDP2."""
+        if self.cfg.shard:
+            from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+            full = get_model_state_dict(self.model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+            return full if self.rank == 0 else None
+        return _to_cpu(self.inner.state_dict()) if self.rank == 0 else None
+
+    # -- the update -------------------------------------------------------------------------
+
+    def update(self, micro: list[tuple[RowBatch, torch.Tensor, bool]]) -> dict[str, Any]:
+        """``num_iterations`` optimiser steps on this rank's micro-batches ``(rows, w, real)``
+        (``real`` False: a zero-weight filler); returns the first step's global statistics and,
+        on rank 0, the new weights."""
+        import torch.distributed as dist
+
+        from thinkgym.agents.grpo.trainer import autocast
+
+        cfg, model, device = self.cfg, self.model, self.device
+        micro = [(mb.to(device), w.to(device), real) for mb, w, real in micro]
+        with torch.no_grad(), autocast(device):
+            ref = [token_logprobs(self.ref, mb, cfg.temperature)[0] for mb, _, _ in micro] if self.ref else None
+            old = (
+                [token_logprobs(model, mb, cfg.temperature)[0] for mb, _, _ in micro]
+                if cfg.num_iterations > 1
+                else None
+            )
+        stats: dict[str, Any] = {}
+        for iteration in range(cfg.num_iterations):
+            self.optimizer.zero_grad(set_to_none=True)
+            sums = torch.zeros(5, dtype=torch.float64)  # loss, kl, entropy, clipped, tokens
+            for k, (mb, w, real) in enumerate(micro):
+                last = k == len(micro) - 1
+                with self._accumulate(last), autocast(device):
+                    logp, entropy = token_logprobs(model, mb, cfg.temperature)
+                    loss, parts = policy_loss(
+                        logp,
+                        old[k] if old else logp.detach(),
+                        mb.advantages,
+                        mb.mask,
+                        w,
+                        eps_low=cfg.eps_low,
+                        eps_high=cfg.eps_high,
+                        beta=cfg.beta,
+                        ref_logp=ref[k] if ref else None,
+                        entropy=entropy,
+                        entropy_coef=cfg.entropy_coef,
+                    )
+                    (loss * self.world).backward()  # synced gradients are averaged over the ranks
+                if real:
+                    tokens = mb.mask
+                    sums += torch.tensor(
+                        [
+                            loss.item(),
+                            (parts["kl"] * tokens).sum().item(),
+                            (entropy.detach() * tokens).sum().item(),
+                            (parts["clipped"] * tokens).sum().item(),
+                            tokens.sum().item(),
+                        ],
+                        dtype=torch.float64,
+                    )
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.inner.parameters(), cfg.max_grad_norm)
+            if hasattr(grad_norm, "full_tensor"):
+                grad_norm = grad_norm.full_tensor()
+            self.optimizer.step()
+            if iteration == 0:
+                total = sums.to(device)
+                dist.all_reduce(total)
+                loss_sum, kl, ent, clip, tokens = total.tolist()
+                stats = {"loss": loss_sum, "grad_norm": float(grad_norm)}
+                stats.update(
+                    {
+                        "kl": kl / max(tokens, 1.0),
+                        "entropy": ent / max(tokens, 1.0),
+                        "clip_fraction": clip / max(tokens, 1.0),
+                    }
+                )
+        self.scheduler.step()
+        if self.ref is None:
+            stats["kl"] = None
+        stats["weights"] = self.weights()
+        return stats
+
+    def _accumulate(self, last: bool) -> contextlib.AbstractContextManager:
+        """Gradient sync only on the last micro-batch (DDP ``no_sync``; FSDP2 keeps reduce-scatter
+        on every backward, which sums the same)."""
+        if self.cfg.shard or last:
+            return contextlib.nullcontext()
+        return self.model.no_sync()
+
+    def shutdown(self) -> None:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _to_cpu(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_to_cpu(v) for v in obj]
+    return obj
+
+
+class LearnerGroup:
+    """The driver's handle on N :class:`Learner` actors: ``update`` (one GRPO update on a global
+    batch, the new weights loaded into the driver's model), ``optimizer_state``, ``close``."""
+
+    def __init__(
+        self, cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+    ) -> None:
+        import ray
+
+        self.ray, self.cfg = ray, cfg
+        if not ray.is_initialized():
+            ray.init(address=cfg.ray_address, ignore_reinit_error=True, log_to_driver=False)
+        gpus = cfg.learner_gpus
+        if gpus is None:  # one GPU per learner when the cluster has enough of them
+            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= cfg.num_learners else 0.0
+        actor = ray.remote(num_cpus=cfg.learner_cpus, num_gpus=gpus)(Learner)
+        n = cfg.num_learners
+        self.actors = [actor.remote(cfg.to_dict(), rank, n) for rank in range(n)]
+        master = ray.get(self.actors[0].address.remote())
+        weights = ray.put({k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
+        optim_state = ray.put(_to_cpu(optimizer.state_dict()))
+        setup = [a.setup.remote(master, weights, optim_state, scheduler.state_dict()) for a in self.actors]
+        self.backend = ray.get(setup)[0]
+        # the driver's optimiser never steps (the learners do); its scheduler only tracks the LR to
+        # log, so tell torch not to warn that the scheduler steps first
+        optimizer._opt_called = True  # type: ignore[attr-defined]
+
+    def update(self, model: torch.nn.Module, batch: RowBatch, group_sizes: list[int]) -> dict[str, Any]:
+        """One GRPO update of the learners on the global ``batch`` (module docstring); the driver's
+        ``model`` gets the new weights. Returns the statistics of the in-process ``update``."""
+        cfg = self.cfg
+        num_episodes = sum(group_sizes)
+        weights = row_weights(batch.mask, batch.episode, num_episodes, cfg.loss_type, cfg.max_new_tokens)
+        shards = []
+        for start, stop in shard_rows(batch, group_sizes, len(self.actors)):
+            shards.append(
+                [
+                    (
+                        batch.rows(s, min(s + cfg.micro_batch_size, stop)),
+                        weights[s : min(s + cfg.micro_batch_size, stop)],
+                        True,
+                    )
+                    for s in range(start, stop, cfg.micro_batch_size)
+                ]
+            )
+        count = max(len(s) for s in shards)
+        filler = (batch.rows(0, 1), torch.zeros(1), False)  # zero weight: no gradient, same collectives
+        shards = [s + [filler] * (count - len(s)) for s in shards]
+        results = self.ray.get([a.update.remote(s) for a, s in zip(self.actors, shards, strict=True)])
+        stats = results[0]
+        model.load_state_dict(stats.pop("weights"))
+        return stats
+
+    def optimizer_state(self) -> dict:
+        """The learners' optimiser state in ``torch.optim`` form (the checkpoint's ``optimizer``)."""
+        return self.ray.get([a.optimizer_state.remote() for a in self.actors])[0]
+
+    def close(self) -> None:
+        self.ray.get([a.shutdown.remote() for a in self.actors])
+        for a in self.actors:
+            self.ray.kill(a)
+        self.actors = []
+
+
+def make_learners(
+    cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+) -> LearnerGroup | None:
+    """A :class:`LearnerGroup` when ``cfg.num_learners > 1``, else None (the in-process learner)."""
+    return LearnerGroup(cfg, model, optimizer, scheduler) if cfg.num_learners > 1 else None
