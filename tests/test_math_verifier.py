@@ -98,10 +98,10 @@ def test_last_box_after_thinking_counts() -> None:
 
 def test_fallback_phrase_is_recorded() -> None:
     verdict = verify("Working... The final answer is $\\frac{1}{2}$. I hope it is correct.", "0.5")
-    assert verdict.correct and verdict.format_ok and verdict.details["fallback"] is True
+    assert verdict.correct and verdict.format_ok and verdict.details["fallback"] == "phrase"
     boxed = verify("So \\boxed{0.5}", "\\frac12")
     assert boxed.correct and "fallback" not in boxed.details
-    assert verify("Final answer: 7", "7").details["fallback"] is True
+    assert verify("Final answer: 7", "7").details["fallback"] == "phrase"
     assert verify("<think>the answer is 7</think>", "7").reason == "no_answer"
 
 

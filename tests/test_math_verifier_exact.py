@@ -71,7 +71,9 @@ def test_tolerance_only_when_explicit() -> None:
     assert verify(boxed("(1.001, 2)"), "(1, 2)", tolerance={"abs": 0.01}).correct
 
 
-@pytest.mark.parametrize("bad", [{"abs": -1}, {"abs": float("inf")}, {"tol": 0.1}, {}, 0.1, {"rel": "0.1"}, {"abs": True}])
+@pytest.mark.parametrize(
+    "bad", [{"abs": -1}, {"abs": float("inf")}, {"tol": 0.1}, {}, 0.1, {"rel": "0.1"}, {"abs": True}]
+)
 def test_malformed_tolerance_is_a_clear_error(bad: object) -> None:
     with pytest.raises(ValueError, match="tolerance"):
         check_tolerance(bad)
@@ -343,6 +345,8 @@ def test_dataset_tolerance_per_dataset_and_per_row(tmp_path: object) -> None:
 # --- 5. recall -------------------------------------------------------------------------------------
 
 
+COLUMN = "\\begin{pmatrix}1\\\\2\\end{pmatrix}+\\begin{pmatrix}3\\\\4\\end{pmatrix}"
+PRODUCT = "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}\\begin{pmatrix}1\\\\1\\end{pmatrix}"
 RECALL = [
     ("2x+3", "f(x)=2x+3", True),
     ("f(x)=2x+3", "2x+3", True),
@@ -373,9 +377,9 @@ RECALL = [
     ("10:30", "1:3", False),
     ("1, 2,", "1, 2", True),
     ("7,", "7", True),
-    ("\\begin{pmatrix}1\\\\2\\end{pmatrix}+\\begin{pmatrix}3\\\\4\\end{pmatrix}", "\\begin{pmatrix}4\\\\6\\end{pmatrix}", True),
-    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}\\begin{pmatrix}1\\\\1\\end{pmatrix}", "\\begin{pmatrix}3\\\\7\\end{pmatrix}", True),
-    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}\\begin{pmatrix}1\\\\1\\end{pmatrix}", "\\begin{pmatrix}3\\\\8\\end{pmatrix}", False),
+    (COLUMN, "\\begin{pmatrix}4\\\\6\\end{pmatrix}", True),
+    (PRODUCT, "\\begin{pmatrix}3\\\\7\\end{pmatrix}", True),
+    (PRODUCT, "\\begin{pmatrix}3\\\\8\\end{pmatrix}", False),
 ]
 
 
@@ -389,3 +393,63 @@ def test_positive_variables() -> None:
     assert verify(boxed("\\sqrt{ab}"), "\\sqrt{a}\\sqrt{b}", positive=True).correct
     assert not verify(boxed("\\sqrt{ab}+1"), "\\sqrt{a}\\sqrt{b}", positive=True).correct
     assert is_equivalent("a", "\\sqrt{a^2}", positive=True)
+
+
+# --- extraction where a response or a gold is not one boxed answer -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("response", "gold", "correct", "rule"),
+    [
+        ("$[0,1)$", "[0,1)", True, "whole"),
+        ("Therefore $x \\geq 5$ is the solution.", "x \\geq 5", True, "last_math"),
+        ("We find that $x \\lt 3$.", "x<3", True, "last_math"),
+        ("Thus $x <= 2$ is our answer.", "x \\leq 2", True, "last_math"),
+        ("The solution is $x != 5$", "x \\neq 5", True, "last_math"),
+        ("28 percent", "28\\%", True, "whole"),
+        ("-5", "-5", True, "whole"),
+        ("1 000", "1000", True, "whole"),
+        ("Final Answer: The largest $n$ is 34.", "34", True, "phrase"),
+        ("So $x = 3$ and then $y = 4$, we try again: $7$", "3", False, "last_math"),
+        ("The answer is 7. <|im_start|>user The answer is 8.", "7", True, "phrase"),
+        ("x=\\boxed{255}. The final answer is $10,455$.", "10455", True, "phrase_after_box"),
+    ],
+)
+def test_answers_without_a_box(response: str, gold: str, correct: bool, rule: str) -> None:
+    verdict = verify(response, gold)
+    assert verdict.correct is correct and verdict.details.get("fallback") == rule, verdict
+
+
+def test_short_prose_is_not_an_answer() -> None:
+    assert verify("no box here", "3").reason == "no_answer"
+    assert verify("the number is 5", "5").reason == "no_answer"
+
+
+def test_several_boxes_joined_only_by_connectors() -> None:
+    assert verify("\\boxed{1} and \\boxed{2} and \\boxed{3}", "1, 2, 3").correct
+    assert verify("$\\boxed{(2, 2)} \\quad \\text{and} \\quad \\boxed{(6, 2)}$", "(2, 2), (6, 2)").correct
+    assert not verify("\\boxed{1} and \\boxed{2}", "2").correct  # two answers are not one
+    assert verify("\\boxed{1}, so the final count is \\boxed{2}", "2").correct  # prose between: the last
+    assert verify("\\boxed{1} " * 100, "1").correct  # a long run of boxes is no list
+
+
+def test_gold_texts_state_their_answer() -> None:
+    assert verify("\\boxed{32,\\! 349}", "So the answer is: \\[ \\boxed{32349} \\]").correct
+    assert verify("\\boxed{1, 2}", "$\\boxed{1}\\boxed{2}$").correct
+    assert not verify("\\boxed{1, 2}", "\\boxed{1} no no no \\boxed{2}").correct
+    assert verify("\\boxed{1, 2, 3}", "$1$ and $2$ and $3$").correct
+    assert verify("\\boxed{28\\%}", "the loss is $100 - 72 = 28$, so it is $28\\%$").correct
+
+
+def test_labels_with_ratios_lengths_and_tuple_lists() -> None:
+    assert_verdicts(
+        [
+            ("7:32", "S_{MBCN}:S=7:32", True),
+            ("1", "|AB|=1", True),
+            ("1", "A:B=1", True),
+            ("(x, y) = (5, 8) \\quad \\text{and} \\quad (8, 5)", "(5, 8), (8, 5)", True),
+            ("(x, y) = (5, 8), (8, 6)", "(5, 8), (8, 5)", False),
+            ("(7,11),\\ (11,7)", "(11,7)or(7,11)", True),
+            ("{1,3}", "(1,3)", True),
+        ]
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["BoxedAnswer", "answer_region", "last_boxed"]
+__all__ = ["CONNECTOR", "BoxedAnswer", "answer_region", "final_boxes", "last_boxed"]
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -30,6 +30,7 @@ class BoxedAnswer:
     content: str | None
     status: str  # "ok", "no_answer", "unclosed_box" or "unfinished_thinking"
     start: int = -1  # index in the full response where the box command starts
+    end: int = -1  # index just after the box's closing brace
 
 
 def answer_region(response: str) -> tuple[int, str]:
@@ -78,23 +79,18 @@ class _BoxFinder:
         return best, length
 
 
-def last_boxed(response: str) -> BoxedAnswer:
-    """The content of the last top-level ``\\boxed{}``/``\\fbox{}`` in the answer region.
-
-    Nested boxes count as one (``\\boxed{\\boxed{1}}`` gives ``\\boxed{1}``). An unclosed final box
-    is a format error (``status="unclosed_box"``), not an answer.
-    """
-    if not isinstance(response, str):
-        return BoxedAnswer(None, "no_answer")
+def _boxes(response: str) -> tuple[list[BoxedAnswer], str]:
+    """Every top-level box of the answer region in order, and the status: ``"ok"``, or the
+    region's or an unclosed final box's format error."""
     pos, status = answer_region(response)
     if status != "ok":
-        return BoxedAnswer(None, status)
-    found: BoxedAnswer | None = None
+        return [], status
+    found: list[BoxedAnswer] = []
     finder = _BoxFinder(response)
     while True:
         start, length = finder.next(pos)
         if start < 0:
-            break
+            return found, "ok"
         brace = start + length
         while brace < len(response) and response[brace] in " \t":
             brace += 1
@@ -103,7 +99,50 @@ def last_boxed(response: str) -> BoxedAnswer:
             continue
         end = _closing_brace(response, brace)
         if end < 0:
-            return BoxedAnswer(None, "unclosed_box", start)
-        found = BoxedAnswer(response[brace + 1 : end], "ok", start)
+            return found + [BoxedAnswer(None, "unclosed_box", start)], "unclosed_box"
+        found.append(BoxedAnswer(response[brace + 1 : end], "ok", start, end + 1))
         pos = end + 1
-    return found if found is not None else BoxedAnswer(None, "no_answer")
+
+
+_MAX_RUN = 16  # boxes joined into one list answer at most
+# what may stand between the parts of one answer written in several boxes or math spans
+CONNECTOR = re.compile(
+    r"(?:\s|[,;$.]|\\q?quad(?![a-zA-Z])|\\[,;:! ]|\\\\|\\[()\[\]]|\band\b|\bor\b"
+    r"|\\text\s*\{\s*(?:,|and|or)?\s*\})*"
+)
+
+
+def final_boxes(text: str) -> list[str]:
+    """The contents of the last top-level box in the answer region of ``text`` and of the boxes
+    just before it that only connectors separate from it (commas, "and", "or", ``\\quad``, math
+    delimiters): ``\\boxed{1} and \\boxed{2}`` states two answers. Empty when there is no box or
+    one is unclosed."""
+    if not isinstance(text, str):
+        return []
+    boxes, status = _boxes(text)
+    if status != "ok" or not boxes:
+        return []
+    run = [boxes[-1]]
+    for box in reversed(boxes[:-1]):
+        if not CONNECTOR.fullmatch(text, box.end, run[0].start):
+            break
+        run.insert(0, box)
+        if len(run) > _MAX_RUN:  # a hundred boxes in a row state no list: the last one counts
+            return [boxes[-1].content] if boxes[-1].content is not None else []
+    return [box.content for box in run if box.content is not None]
+
+
+def last_boxed(response: str) -> BoxedAnswer:
+    """The content of the last top-level ``\\boxed{}``/``\\fbox{}`` in the answer region.
+
+    Nested boxes count as one (``\\boxed{\\boxed{1}}`` gives ``\\boxed{1}``). An unclosed final box
+    is a format error (``status="unclosed_box"``), not an answer.
+    """
+    if not isinstance(response, str):
+        return BoxedAnswer(None, "no_answer")
+    boxes, status = _boxes(response)
+    if status == "unclosed_box":
+        return boxes[-1]
+    if status != "ok":
+        return BoxedAnswer(None, status)
+    return boxes[-1] if boxes else BoxedAnswer(None, "no_answer")

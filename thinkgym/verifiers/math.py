@@ -46,7 +46,7 @@ from dataclasses import asdict, replace
 from fractions import Fraction
 
 from thinkgym.core import Verdict
-from thinkgym.verifiers.extract import answer_region, last_boxed
+from thinkgym.verifiers.extract import CONNECTOR, answer_region, final_boxes, last_boxed
 from thinkgym.verifiers.math_normalize import (
     Answer,
     choice_letter,
@@ -80,6 +80,14 @@ _FALLBACK_WINDOW = 4_000  # the fallback phrase is searched in this many final c
 _FALLBACK = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?", re.IGNORECASE)
 _FALLBACK_MATH = re.compile(r"\s*(\$\$?)(.+?)\1|\s*\\\((.+?)\\\)", re.DOTALL)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n")
+_MATH_SPAN = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_IS = re.compile(r"\s(?:is|are|equals)\s")
+_TURN_END = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id)\|>")  # a chat turn ends there
+_MAX_SPANS = 16  # math spans joined into one list answer at most
+_SHORT_ANSWER = 60  # characters: a response this short without box or math is read whole
+_ONE_WORD = re.compile(r"^[A-Za-z]{1,12}$")
+_FREE_WORD = re.compile(r"(?<![\d\s])\s*(?<![A-Za-z\d])[A-Za-z]{3,}|^\s*[A-Za-z]{3,}|(?<=[A-Za-z])\s+[A-Za-z]{3,}")
+_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
 _RESTATED = {
     "integral": re.compile(r"\\(?:int|iint|iiint|oint)(?![a-zA-Z])|\bIntegral\s*\("),
     "limit": re.compile(r"\\lim(?![a-zA-Z])|\bLimit\s*\("),
@@ -92,10 +100,11 @@ _RESTATED = {
 }
 
 
-def _fallback_answer(response: str) -> str | None:
-    """The answer after the last "the answer is" / "final answer:" in the answer region."""
+def _fallback_answer(response: str, after: int = 0) -> str | None:
+    """The answer after the last "the answer is" / "final answer:" in the answer region (that
+    starts at or after index ``after``)."""
     offset, _ = answer_region(response)
-    start = max(offset, len(response) - _FALLBACK_WINDOW)
+    start = max(offset, len(response) - _FALLBACK_WINDOW, after)
     last = None
     for match in _FALLBACK.finditer(response, start):
         last = match
@@ -107,7 +116,84 @@ def _fallback_answer(response: str) -> str | None:
         return (math.group(2) or math.group(3)).strip()
     end = _SENTENCE_END.search(rest)
     answer = (rest[: end.start()] if end else rest).strip()
+    verbs = list(_IS.finditer(answer))  # "The largest $n$ is 34": what the sentence says it is
+    if verbs:
+        verb = verbs[-1]
+        answer = answer[verb.end() :].strip()
+        spans = _math_spans(answer)
+        if len(spans) == 1 and _MATH_SPAN.fullmatch(answer):
+            answer = spans[0]
     return answer or None
+
+
+def _math_spans(text: str) -> list[str]:
+    """The contents of the math spans (``$...$``, ``$$...$$``, ``\\(...\\)``, ``\\[...\\]``) of
+    ``text``, in order; an escaped dollar ``\\$`` opens nothing."""
+    return [next(g for g in m.groups() if g is not None).strip() for m in _MATH_SPAN.finditer(text)]
+
+
+def _final_spans(text: str) -> str | None:
+    """The last math span of ``text``, with the spans just before it that only connectors separate
+    from it, as one list (``$1$ and $2$`` is ``1, 2``); ``None`` without a math span."""
+    matches = list(_MATH_SPAN.finditer(text))
+    if not matches:
+        return None
+    run = [matches[-1]]
+    for m in reversed(matches[:-1]):
+        if len(run) >= _MAX_SPANS or not CONNECTOR.fullmatch(text, m.end(), run[0].start()):
+            break
+        run.insert(0, m)
+    parts = [next(g for g in m.groups() if g is not None).strip() for m in run]
+    return ", ".join(parts) if all(parts) else None
+
+
+def _unboxed_answer(response: str) -> tuple[str, str] | None:
+    """The answer of a response without a box, and the rule that found it: the text after a final
+    "the answer is" (``phrase``); the response when it is one math span or a short bare answer
+    (``whole``); else the last math span of the answer region (``last_math``)."""
+    phrase = _fallback_answer(response)
+    if phrase is not None:
+        return phrase, "phrase"
+    offset, status = answer_region(response)
+    region = response[offset:].strip().rstrip(".").strip()
+    if status != "ok" or not region:
+        return None
+    spans = _math_spans(region)
+    if len(spans) == 1 and _MATH_SPAN.fullmatch(region):
+        return spans[0], "whole"
+    last = _final_spans(region)
+    if last:
+        return last, "last_math"
+    if len(region) <= _SHORT_ANSWER and "\n" not in region and _bare(region):
+        return region, "whole"
+    return None
+
+
+def _bare(text: str) -> bool:
+    """Whether a short text reads as a bare answer, not a sentence: one word (``Yes``), or no word
+    of three or more letters except a unit or percent word after a number (``28 percent``)."""
+    if _ONE_WORD.match(text):
+        return True
+    return not _FREE_WORD.search(_LATEX_COMMAND.sub(" ", text))
+
+
+def gold_answer(gold: str) -> str:
+    """The answer a gold text states: the content of its last box when it has any (with the boxes
+    that only connectors separate from it: ``\\boxed{1}\\boxed{2}`` is ``1, 2``), or its one math
+    span (``$x \\in [0, 1)$``), else the text itself."""
+    if "\\boxed" in gold or "\\fbox" in gold:
+        boxes = final_boxes(gold)
+        if boxes:
+            return ", ".join(boxes) if len(boxes) > 1 else boxes[0]
+    stripped = gold.strip().rstrip(".").strip()
+    spans = _math_spans(stripped)
+    if len(spans) == 1 and _MATH_SPAN.fullmatch(stripped):
+        return spans[0]
+    if len(spans) > 1 or (spans and _FALLBACK.search(stripped)):  # a worked solution: its final answer
+        found = _unboxed_answer(stripped)
+        if found is not None:
+            return found[0]
+    return gold
 
 
 def _restated(text: str) -> set[str]:
@@ -412,19 +498,26 @@ def verify(
     if not isinstance(response, str) or not isinstance(gold, str):
         bad = "response" if not isinstance(response, str) else "gold"
         return Verdict(False, False, 0.0, "invalid_input", {"error": f"{bad} must be a str"})
+    turn_end = _TURN_END.search(response)
+    if turn_end:
+        response = response[: turn_end.start()]
     box = last_boxed(response)
     details: dict[str, object] = {}
     if box.status == "ok" and box.content is not None:
-        answer = box.content
+        boxes = final_boxes(response)  # "\\boxed{1} and \\boxed{2}" answers with a list
+        answer = ", ".join(boxes) if len(boxes) > 1 else box.content
+        restated = _fallback_answer(response, after=box.end)
+        if restated is not None:  # "... \\boxed{255} ... The final answer is $10,455$": the last word counts
+            answer, details["fallback"] = restated, "phrase_after_box"
     elif box.status == "no_answer":
-        fallback = _fallback_answer(response)
+        fallback = _unboxed_answer(response)
         if fallback is None:
             return Verdict(False, False, 0.0, "no_answer", details)
-        answer, details["fallback"] = fallback, True
+        answer, details["fallback"] = fallback[0], fallback[1]
     else:
         return Verdict(False, False, 0.0, box.status, details)
     details["extracted"] = answer[:200]
-    correct, reason, extra = _safe_judge(answer, gold, timeout, options)
+    correct, reason, extra = _safe_judge(answer, gold_answer(gold), timeout, options)
     details.update(extra)
     if reason in VERIFIER_ERRORS:
         return Verdict(False, False, 0.0, reason, details, verifier_error=True)

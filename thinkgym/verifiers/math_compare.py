@@ -12,7 +12,8 @@ gold answer:
   not an answer for ``1``);
 - numbers are exact: a decimal gold equals only the same rational value, unless the problem
   carries an explicit tolerance (``options["tolerance"]``);
-- equations: ``x=5`` matches ``5`` and ``5`` matches ``x=5`` (a leading symbol is an assignment);
+- equations: ``x=5`` matches ``5`` and ``5`` matches ``x=5`` (a leading symbol is an assignment;
+  every part of a chain ``x = 5+6 = 11`` must match, so an inconsistent ``x = 3 = 7`` matches nothing);
   two equations match when one is a non-zero multiple of the other (``y=2x+1`` and ``2x-y+1=0``);
 - inequalities, intervals, unions and sets compare as subsets of the real line; a predicted
   inequality must be solved (a bare variable against a constant) or linear in its variable
@@ -179,7 +180,7 @@ class _Converter(_Latex2Sympy):
 
     def parse_number(self, text: str) -> Any:
         digits = text.replace(",", "")
-        return sympy.Integer(int(digits)) if digits.isdigit() else super().parse_number(text)
+        return sympy.Integer(int(digits)) if digits.isascii() and digits.isdigit() else super().parse_number(text)
 
 
 class _TopRule:
@@ -481,7 +482,7 @@ def _equivalent(g: Any, p: Any, g_bare: bool = False, p_bare: bool = False) -> b
     if g_chain:
         return g_chain[0].is_Symbol and len(g_chain) == 2 and _equivalent(g_chain[1], p)
     if p_chain:
-        parts = p_chain[1:] if p_chain[0].is_Symbol else p_chain
+        parts = p_chain[1:] if p_chain[0].is_Symbol else p_chain  # every part of a chain: "x = 3 = 7" is not 7
         return all(_equivalent(g, part) for part in parts)
     if _is_relation(p) and not (_solved(p) or _linear(p)):
         return False

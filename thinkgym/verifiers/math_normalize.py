@@ -84,9 +84,11 @@ _RENAMES = [
     (re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
     (re.compile(r"\\[dt]binom(?![a-zA-Z])"), r"\\binom"),
     (re.compile(r"\\varnothing(?![a-zA-Z])|\\\{\s*\\\}"), r"\\emptyset"),
-    (re.compile(r"\\(?:le|leqslant)(?![a-zA-Z])"), r"\\leq"),
-    (re.compile(r"\\(?:ge|geqslant)(?![a-zA-Z])"), r"\\geq"),
-    (re.compile(r"\\ne(?![a-zA-Z])"), r"\\neq"),
+    (re.compile(r"\\(?:le|leqslant)(?![a-zA-Z])|<="), r"\\leq "),
+    (re.compile(r"\\(?:ge|geqslant)(?![a-zA-Z])|>="), r"\\geq "),
+    (re.compile(r"\\ne(?![a-zA-Z])|!="), r"\\neq "),
+    (re.compile(r"\\lt(?![a-zA-Z])"), "<"),
+    (re.compile(r"\\gt(?![a-zA-Z])"), ">"),
     (re.compile(r"\\(?:dots|ldots|cdots)(?![a-zA-Z])"), r"\\ldots"),
 ]
 # \text-like commands whose content is kept as plain text; a space stands in for the command, so
@@ -101,7 +103,7 @@ _TRIG_DEGREES = re.compile(
 )
 _DEGREE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ(?![a-zA-Z])|\\degree(?![a-zA-Z])")
 _PERCENT = re.compile(r"\\?%")
-_AND_OR = re.compile(r"\s+(?:and|or)\s+")
+_AND_OR = re.compile(r"\s+(?:and|or)\s+|(?<=[)\]}])\s*(?:and|or)\s*(?=[(\[{\\])")
 
 _UNIT_WORDS = (
     "units?|sq(?:uare)? units?|cubic units?|cm|mm|km|meters?|metres?|inch(?:es)?|in|ft|feet|foot|yards?|yd|"
@@ -125,7 +127,9 @@ _MIXED_TEXT = re.compile(r"^(-?)\s*(\d+)\s+(\d+)\s*/\s*(\d+)$")  # "4 4/9", writ
 _TRAILING_COMMA = re.compile(r"(?<!\\),\s*$")
 # "12,102" is twelve thousand one hundred and two only when it is the whole answer (or the value
 # of "x = ..."): inside brackets or a longer list the comma separates items
-_THOUSANDS = re.compile(r"^((?:[a-zA-Z]\s*=\s*)?[-+]?[1-9]\d{0,2})((?:,\d{3})+)((?:\.\d+)?)$")
+_THOUSANDS = re.compile(r"^((?:[a-zA-Z]\s*=\s*)?[-+]?[1-9]\d{0,2})((?:,\d{3})+|(?: \d{3})+)((?:\.\d+)?)$")
+# "a = b \approx c": the exact value b is the answer, c its approximation; "x \approx c" means x = c
+_APPROX = re.compile(r"\\approx(?![a-zA-Z])")
 _REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\{(\d+)\}")
 _SPACES = re.compile(r"\s+")
 _KEY_SPACES = re.compile(r"(?<![a-zA-Z])\s|\s(?![a-zA-Z])")
@@ -140,6 +144,8 @@ def _strip_wrappers(s: str) -> str:
             if len(s) >= len(left) + len(right) and s.startswith(left) and s.endswith(right):
                 s = s[len(left) : len(s) - len(right)]
                 break
+        if s.startswith("{") and _group_end(s, 0) == len(s) - 1:
+            s = s[1:-1]  # "{1,3}": a group around the whole answer only groups
         for cmd in _WRAPPERS:
             if s.startswith(cmd):
                 rest = s[len(cmd) :].lstrip()
@@ -282,7 +288,12 @@ def normalize(text: str) -> Answer:
     s = _FRAC_BRACE_DIGIT.sub(r"\\frac\1{\2}", s)
     s = _SQRT_TOKEN.sub(r"\\sqrt{\1}", s)
     s = _TRAILING_COMMA.sub("", _SPACES.sub(" ", s).strip().rstrip(".").strip())
-    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", "") + m.group(3), s)
+    s = _THOUSANDS.sub(lambda m: m.group(1) + re.sub("[, ]", "", m.group(2)) + m.group(3), s)
+    approx = _APPROX.search(s)
+    if approx and "=" in s[: approx.start()] and "," not in s:
+        s = s[: approx.start()].strip()
+    elif approx:
+        s = _APPROX.sub("=", s)
     s = _REPEATING.sub(_repeating_decimal, s)
     s = _SPACES.sub(" ", s).strip().rstrip(".").strip()
     mixed = _MIXED.match(s) or _MIXED_TEXT.match(s)
@@ -353,6 +364,7 @@ _NAME = (
     rf"{_SYMBOL}(?:\^\{{?-1\}}?)?\s*\([^()=]*\)|(?:m\s*)?\\angle\s*[A-Z]{{1,3}}|\\overline\{{[A-Z]{{2,3}}\}}"
     r"|[A-Z]{2,3}|\\frac\{[A-Z]{1,3}\}\{[A-Z]{1,3}\}"
 )
+_NAME += rf"|{_SYMBOL}(?:\s*:\s*{_SYMBOL})+|\|[A-Z]{{2,3}}\|"  # a ratio A:B, a length |AB|
 _NAMED = re.compile(rf"^\s*({_NAME})\s*=\s*([^=]+)$")
 _NAMED_OR_SYMBOL = re.compile(rf"^\s*({_NAME}|{_SYMBOL})\s*=\s*([^=]+)$")
 _TUPLE_NAME = re.compile(rf"^\s*\(\s*({_SYMBOL}(?:\s*,\s*{_SYMBOL})+)\s*\)\s*=\s*(\(.*\))\s*$")
@@ -368,6 +380,9 @@ def labels(text: str) -> tuple[list[tuple[str, str]], bool] | None:
         values = split_items(m.group(2)[1:-1])
         if len(values) == len(names) and closes_at_end(m.group(2), 0):
             return [(n.replace(" ", ""), v.strip()) for n, v in zip(names, values, strict=True)], True
+        tuples = split_items(m.group(2))  # "(x, y) = (5, 8), (8, 5)": the label names every tuple
+        if len(tuples) > 1 and all(t.strip()[:1] == "(" and closes_at_end(t.strip(), 0) for t in tuples):
+            return [("(" + ",".join(n.replace(" ", "") for n in names) + ")", m.group(2).strip())], False
         return None
     items = split_items(text)
     pattern = _NAMED if len(items) == 1 else _NAMED_OR_SYMBOL

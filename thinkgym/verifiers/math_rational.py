@@ -29,6 +29,7 @@ __all__ = ["MAX_BITS", "Assignment", "Interval", "NotRational", "Structure", "To
 MAX_BITS = 100_000  # largest numerator or denominator, in bits, that exact arithmetic may build
 MAX_EXPONENT = 100_000  # largest |exponent| allowed anywhere, even on a symbol
 _MAX_ROOT_DEGREE = 64
+_DIGIT_CHARS = frozenset("0123456789")  # str.isdigit() also accepts "²", which no parser here reads
 _MAX_NUMERAL = 4000  # digits; Python refuses to convert longer numerals to int by default
 
 
@@ -213,7 +214,7 @@ class _Parser:
             self.take()
             value = self.exponent()
             return -value if tok == "-" else value
-        if tok is not None and tok[0].isdigit():
+        if tok is not None and tok[0] in _DIGIT_CHARS:
             return self.number(self.take())
         return self.postfix()
 
@@ -230,7 +231,7 @@ class _Parser:
 
     def primary(self) -> Fraction:
         tok = self.take()
-        if tok[0].isdigit() or (tok[0] == "." and len(tok) > 1):
+        if tok[0] in _DIGIT_CHARS or (tok[0] == "." and len(tok) > 1):
             return self.number(tok)
         if tok == "(":
             value = self.expr()
@@ -384,9 +385,9 @@ def _operand_before(s: str, end: int) -> str | None:
         i -= 1
     if i == 0:
         return None
-    if s[i - 1].isdigit():
+    if s[i - 1] in _DIGIT_CHARS:
         j = i
-        while j > 0 and (s[j - 1].isdigit() or s[j - 1] == "."):
+        while j > 0 and (s[j - 1] in _DIGIT_CHARS or s[j - 1] == "."):
             j -= 1
     elif s[i - 1] in ")}":
         closing = s[i - 1]
@@ -417,9 +418,9 @@ def _operand_after(s: str, start: int) -> str | None:
     if i < len(s) and s[i] in "-+":
         rest = _operand_after(s, i + 1)
         return s[i] + rest if rest is not None else None
-    if i < len(s) and s[i].isdigit():
+    if i < len(s) and s[i] in _DIGIT_CHARS:
         j = i
-        while j < len(s) and s[j].isdigit():
+        while j < len(s) and s[j] in _DIGIT_CHARS:
             j += 1
         return s[i:j]
     if i < len(s) and s[i] in "{(":
