@@ -179,3 +179,14 @@ def test_tool_environment_inside_the_installed_grpo_trainer(tmp_path):
     logged = [h for h in trainer.state.log_history if "rewards/ThinkgymToolEnv/mean" in h][0]
     # the random-weight model submits nothing, so every rollout gets the format-error reward
     assert logged["rewards/ThinkgymToolEnv/mean"] == -1.0
+
+
+def test_serve_without_openenv_names_the_extra(capsys):
+    import importlib.util
+
+    if importlib.util.find_spec("openenv") is not None:
+        pytest.skip("openenv is installed here; tests/test_integrations_openenv.py runs the server")
+    assert main(["serve", "--env", "Saturn-SAT-v0", "--port", "1"]) == 2
+    assert "pip install 'thinkgym[openenv]'" in capsys.readouterr().err
+    assert main(["serve", "--env", "Saturn-SAT-v9"]) == 2
+    assert "unknown env 'Saturn-SAT-v9'" in capsys.readouterr().err
