@@ -5,7 +5,8 @@ checked the reward against the thinkgym env's) calls :func:`record` with the lib
 feature and the version it imported. Records are JSON lines in ``$THINKGYM_INTEGRATIONS_RECORD``
 (a folder; nothing is written when the variable is unset). ``python -m
 thinkgym.integrations.record DIR --write docs/integrations.md`` renders them into the table
-between the ``integrations-table`` markers, so the table says only what ran (``.ci/run`` does it).
+between the ``integrations-table`` markers, so the table says only what ran; ``--check`` fails
+when the table differs from the records (``.ci/run`` section 4).
 """
 
 from __future__ import annotations
@@ -80,7 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", help="the THINKGYM_INTEGRATIONS_RECORD folder the tests wrote")
     parser.add_argument("--write", metavar="DOC", help="fill the table in this markdown file instead of printing it")
+    parser.add_argument("--check", metavar="DOC", help="exit 1 unless this markdown file's table equals the records")
     args = parser.parse_args(argv)
+    if args.check:
+        text = Path(args.check).read_text(encoding="utf-8")
+        if f"{START}\n{render_table(args.folder)}{END}" not in text:
+            print(f"{args.check}: the integrations table differs from what the tests recorded; rerun with --write")
+            print(render_table(args.folder))
+            return 1
+        return 0
     if args.write:
         write_table(args.folder, args.write)
     else:
