@@ -4,10 +4,13 @@ For each family both projects have (Sudoku 9x9 and 4x4, Futoshiki, N-queens, gra
 zebra puzzles, knights and knaves), at matched sizes, three measures:
 
 1. Problems generated per second. Both sides generate ``--count`` problems, one item each in
-   turn, so a shared machine's changing load hits both alike (reasoning-gym's dataset set-up,
-   e.g. its n-queens solution list, is counted once); the ratio is thinkgym / reasoning-gym from
-   that one run. thinkgym's figure includes what it does on
-   top (proving uniqueness, counting solutions, recording MiniSat's effort).
+   turn, so a shared machine's changing load hits both alike; set-up is counted once on each side
+   (reasoning-gym's dataset construction, e.g. its list of every n-queens solution; thinkgym's
+   per-process caches, e.g. its own list of every n-queens solution and the rule clauses per board
+   size, are emptied before each row so the first item pays for them). The ratio is thinkgym /
+   reasoning-gym from that one run. thinkgym's figure includes what it does on top (proving
+   uniqueness, counting solutions up to 10, recording the solver's effort). The distinct-problem
+   counts (identical problems on each side) are reported separately.
 2. Whether each project's stored answer passes its own scorer (score == 1.0).
 3. Valid-but-different answers: for every instance, MiniSat (through thinkgym's encodings, fed the
    other project's puzzle where needed) looks for a solution other than the stored one. Where one
@@ -16,22 +19,27 @@ zebra puzzles, knights and knaves), at matched sizes, three measures:
    asks for one attribute) and knights and knaves (unique on both sides) are not applicable.
 
 Run:  python benchmarks/bench_logic.py [--count 200]
+      python benchmarks/bench_logic.py --speed-only [--count 2000]   # the shared families, speed only
+      python benchmarks/bench_logic.py --scaling [--count 200]   # speed only, N-queens and
+      graph colouring over board sizes
 Needs ``pip install reasoning-gym`` (0.1.25 was measured); nothing is downloaded at run time.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
+import sys
 import time
 from importlib.metadata import version
 from typing import Any
 
 import reasoning_gym
-from pysat.solvers import Minisat22
 
 from thinkgym.generators import logic
+from thinkgym.generators.logic.pysat_tools import new_solver
 from thinkgym.generators.logic.sudoku import BOXES
 from thinkgym.verifiers.logic import verify
 
@@ -67,11 +75,46 @@ PAIRS: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
 }
 
 
+def _scaling_pairs() -> dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]]:
+    """N-queens (half the queens given) and graph colouring (3 colours, reasoning-gym's edge
+    probability 0.1, thinkgym's edge count its expected value) over board sizes."""
+    pairs = {}
+    for n in (6, 8, 10, 12):
+        cfg = {"n": n, "min_remove": n // 2, "max_remove": n // 2}
+        pairs[f"N-queens {n} ({n - n // 2} placed)"] = ("n_queens", cfg, "n_queens", {"n": n, "placed": n - n // 2})
+    for v in (10, 20, 30):
+        cfg = {"num_colors": 3, "min_num_vertices": v, "max_num_vertices": v, "edge_probability": 0.1}
+        edges = round(0.1 * v * (v - 1) / 2)
+        pairs[f"Graph colouring {v} vertices, 3 colours, {edges} edges"] = (
+            "graph_color",
+            cfg,
+            "graph_colouring",
+            {"vertices": v, "colours": 3, "edges": edges},
+        )
+    return pairs
+
+
+def clear_caches() -> None:
+    """Empties thinkgym's per-process logic caches (rule clauses, n-queens solution lists), so the
+    first problem of a row pays for them as reasoning-gym's dataset construction does."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("thinkgym.generators.logic"):
+            for obj in vars(module).values():
+                if isinstance(obj, functools._lru_cache_wrapper):
+                    obj.cache_clear()
+
+
+def problem_key(item: Any) -> str:
+    """What makes two generated problems identical: thinkgym's instance, reasoning-gym's question."""
+    return json.dumps(item.metadata["instance"], sort_keys=True) if hasattr(item, "metadata") else item["question"]
+
+
 def other_solution(puzzle: str, instance: dict[str, Any], stored: str) -> str | None:
-    """The answer text of a solution other than ``stored`` (MiniSat with blocking clauses), or None."""
+    """The answer text of a solution other than ``stored`` (MiniSat / Minicard with blocking
+    clauses), or None."""
     fam = logic.get(puzzle)
     cnf, answer_vars, decode = fam.encode(instance)
-    with Minisat22(bootstrap_with=cnf.clauses) as s:
+    with new_solver(cnf.clauses, cnf.atmosts) as s:
         while s.solve():
             true = set(s.get_model())
             text = fam.format_answer(decode(true))
@@ -127,10 +170,11 @@ def rg_alternative(name: str, ds: Any, item: dict[str, Any]) -> str | None:
     return None  # zebra (one attribute asked), knights and knaves: not applicable
 
 
-def run(count: int) -> list[dict[str, Any]]:
+def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> list[dict[str, Any]]:
     rows = []
-    for label, (rg_name, rg_cfg, puzzle, params) in PAIRS.items():
+    for label, (rg_name, rg_cfg, puzzle, params) in pairs.items():
         fam = logic.get(puzzle)
+        clear_caches()
         t = time.perf_counter()
         ds = reasoning_gym.create_dataset(rg_name, size=count, seed=1000, **rg_cfg)
         rg_t, ours_t = time.perf_counter() - t, 0.0  # rg's dataset set-up (n-queens: all solutions) counts
@@ -143,8 +187,21 @@ def run(count: int) -> list[dict[str, Any]]:
             ours.append(fam.generate(params, i))
             ours_t += time.perf_counter() - t2
             rg_t += t2 - t
-        rg_sets = [ds] * count
         n = count
+        speed = {
+            "family": label,
+            "n": n,
+            "thinkgym_per_s": n / ours_t,
+            "rg_per_s": n / rg_t,
+            "ratio": (n / ours_t) / (n / rg_t),
+            "thinkgym_distinct": len({problem_key(p) for p in ours}),
+            "rg_distinct": len({problem_key(it) for it in rg_items}),
+        }
+        if speed_only:
+            rows.append(speed)
+            print(json.dumps(rows[-1]), flush=True)
+            continue
+        rg_sets = [ds] * count
         rg_own = sum(ds.score_answer(it["answer"], it) == 1.0 for ds, it in zip(rg_sets, rg_items, strict=True))
         our_own = sum(verify(f"\\boxed{{{p.answer}}}", p).correct for p in ours)
         rg_alt = rg_acc = our_alt = our_acc = 0
@@ -162,11 +219,7 @@ def run(count: int) -> list[dict[str, Any]]:
                     our_acc += verify(f"\\boxed{{{alt}}}", p).correct
         rows.append(
             {
-                "family": label,
-                "n": n,
-                "thinkgym_per_s": n / ours_t,
-                "rg_per_s": n / rg_t,
-                "ratio": (n / ours_t) / (n / rg_t),
+                **speed,
                 "thinkgym_stored_pass": our_own,
                 "rg_stored_pass": rg_own,
                 "applicable": applicable,
@@ -178,6 +231,20 @@ def run(count: int) -> list[dict[str, Any]]:
         )
         print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+def speed_table(rows: list[dict[str, Any]]) -> str:
+    out = [
+        "| family | problems | thinkgym problems/s | reasoning-gym problems/s | ratio | distinct problems "
+        "(thinkgym / rg) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['family']} | {r['n']} | {r['thinkgym_per_s']:.0f} | {r['rg_per_s']:.0f} | {r['ratio']:.2f}x | "
+            f"{r['thinkgym_distinct']} / {r['rg_distinct']} |"
+        )
+    return "\n".join(out)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -199,9 +266,19 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=200, help="problems per family and side")
+    parser.add_argument("--scaling", action="store_true", help="speed only, over board sizes")
+    parser.add_argument("--speed-only", action="store_true", help="the shared families, speed only")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.python_version()}, reasoning-gym {version('reasoning-gym')}")
-    print(table(run(args.count)))
+    if args.scaling:
+        print(speed_table(run(args.count, _scaling_pairs(), speed_only=True)))
+        return
+    if args.speed_only:
+        print(speed_table(run(args.count, speed_only=True)))
+        return
+    rows = run(args.count)
+    print(table(rows))
+    print(speed_table(rows))
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ import random
 import statistics
 
 import pytest
-from pysat.solvers import Minisat22
 
 from thinkgym.generators import logic
+from thinkgym.generators.logic.pysat_tools import SOLUTION_CAP, new_solver
 from thinkgym.verifiers.logic import verify
 
 FAMILIES = sorted(logic.FAMILIES)
@@ -27,11 +27,12 @@ def boxed(text: str) -> str:
 
 
 def all_solutions(instance_puzzle: str, instance: dict, cap: int = 2000) -> set[str]:
-    """Every solution's answer text (up to ``cap``), enumerated by MiniSat with blocking clauses."""
+    """Every solution's answer text (up to ``cap``), enumerated one by one with full blocking clauses
+    (no symmetry, no one-hot shortcut: an independent count for ``metadata["solver"]["solutions"]``)."""
     puzzle = logic.get(instance_puzzle)
     cnf, answer_vars, decode = puzzle.encode(instance)
     out = set()
-    with Minisat22(bootstrap_with=cnf.clauses) as s:
+    with new_solver(cnf.clauses, cnf.atmosts) as s:
         while s.solve() and len(out) < cap:
             true = set(s.get_model())
             out.add(puzzle.format_answer(decode(true)))
@@ -172,6 +173,34 @@ def test_bad_parameters_name_the_parameter(puzzle):
         fam.generate({k: v for k, v in fam.levels[1].items() if k != name}, 0)
 
 
+COUNT_CASES = [
+    ("graph_colouring", {"vertices": 6, "colours": 2, "edges": 6}),
+    ("graph_colouring", {"vertices": 8, "colours": 2, "edges": 5}),
+    ("graph_colouring", {"vertices": 7, "colours": 3, "edges": 13}),
+    ("graph_colouring", {"vertices": 6, "colours": 4, "edges": 10}),
+    ("n_queens", {"n": 6, "placed": 0}),
+    ("n_queens", {"n": 8, "placed": 1}),
+]
+
+
+def test_solution_counts_match_plain_enumeration():
+    # graph colouring counts whole colour-renaming classes and both block solutions by their true
+    # literals only: the count must equal one-by-one enumeration with full blocking clauses.
+    counts = []
+    for puzzle, params in COUNT_CASES:
+        for seed in range(20):
+            p = logic.get(puzzle).generate(params, seed)
+            n = len(all_solutions(puzzle, p.metadata["instance"], cap=SOLUTION_CAP + 1))
+            stats = p.metadata["solver"]
+            assert (stats["solutions"], stats["solutions_capped"]) == (min(n, SOLUTION_CAP), n > SOLUTION_CAP), (
+                puzzle,
+                params,
+                seed,
+            )
+            counts.append(n)
+    assert {2, 4, 6, SOLUTION_CAP + 1} <= set(counts)  # exact counts and capped ones both checked
+
+
 def test_verifier_reasons_for_rule_breaks():
     sudoku = logic.get("sudoku").generate({"size": 4, "holes": 16}, 3)
     grid = sudoku.answer.split("/")
@@ -209,7 +238,7 @@ PINNED_IDS = {
     "futoshiki": "logic-cfb56461df14dabcb246cdae",
     "graph_colouring": "logic-53dc0f041e3aa722a61bf66d",
     "knights_knaves": "logic-57bf4f93d693faa19ca46a8f",
-    "n_queens": "logic-36ac6e38d3a466e4d246f77a",
+    "n_queens": "logic-edf852f4e25e526c6fe10f46",  # hidden solution drawn from all solutions (was DFS)
     "nonogram": "logic-cc18bbb86159eabae8ffd3ac",
     "skyscrapers": "logic-bc8d8673c1fb21bb638d0d0a",
     "sudoku": "logic-c51fcdd4cf6e7034a97225b0",

@@ -12,7 +12,11 @@ A family (one module under :mod:`thinkgym.generators.logic`) subclasses :class:`
   fixes, and ``decode(model) -> solution``; the pysat oracle and the difficulty features use it;
 * ``describe(instance)`` (the puzzle in words), ``format_answer(solution)`` (the exact text that
   goes inside ``\\boxed{}``) and ``answer_format`` (that format in words);
-* ``random_answer(instance, rng)``: a well-formed guess (the random policy of the tests).
+* ``random_answer(instance, rng)``: a well-formed guess (the random policy of the tests);
+* optionally ``one_hot_answer = True`` (every solution makes the same number of answer variables
+  true, so counting blocks a solution by its true literals alone) and ``symmetry(instance)`` (a
+  :class:`~thinkgym.generators.logic.pysat_tools.Symmetry` of the solutions, for counting whole
+  classes at a time).
 
 :meth:`Puzzle.generate` builds the instance, measures it with
 :func:`~thinkgym.generators.logic.pysat_tools.measure` and returns a :class:`~thinkgym.core.Problem`
@@ -27,7 +31,7 @@ import random
 from typing import Any, ClassVar
 
 from thinkgym.core import Problem, stable_id
-from thinkgym.generators.logic.pysat_tools import CNF, measure, solve_first
+from thinkgym.generators.logic.pysat_tools import CNF, Symmetry, measure, solve_first
 
 __all__ = ["Puzzle", "int_param"]
 
@@ -48,6 +52,7 @@ class Puzzle:
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     unique: ClassVar[bool] = True
+    one_hot_answer: ClassVar[bool] = False
     levels: ClassVar[dict[int, dict[str, Any]]] = {}
     rules: ClassVar[str] = ""
     answer_format: ClassVar[str] = ""
@@ -72,6 +77,10 @@ class Puzzle:
 
     def random_answer(self, instance: dict[str, Any], rng: random.Random) -> str:
         raise NotImplementedError
+
+    def symmetry(self, instance: dict[str, Any]) -> Symmetry | None:
+        """The symmetry of the instance's solutions that counting may use; None: count one by one."""
+        return None
 
     # -- shared pipeline ----------------------------------------------------------------------
     def validate(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +117,14 @@ class Puzzle:
         params = self.validate(params)
         instance, solution = self.build(params, random.Random(seed))
         cnf, answer_vars, _ = self.encode(instance)
-        _, stats = measure(cnf.clauses, answer_vars, top=cnf.top)
+        _, stats = measure(
+            cnf.clauses,
+            answer_vars,
+            top=cnf.top,
+            atmosts=cnf.atmosts,
+            one_hot=self.one_hot_answer,
+            symmetry=self.symmetry(instance),
+        )
         if self.unique and stats["solutions"] != 1:
             raise AssertionError(f"internal error: {self.name} seed {seed} is not unique: {stats}")
         return Problem(
@@ -124,5 +140,5 @@ class Puzzle:
     def solve(self, instance: dict[str, Any]) -> str | None:
         """The pysat oracle: the answer text of a solution MiniSat finds, or None if there is none."""
         cnf, _, decode = self.encode(instance)
-        model = solve_first(cnf.clauses)
+        model = solve_first(cnf.clauses, atmosts=cnf.atmosts)
         return None if model is None else self.format_answer(decode(set(model)))

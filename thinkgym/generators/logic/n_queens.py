@@ -1,8 +1,10 @@
 """N-queens with pre-placed queens: complete a placement of n non-attacking queens on an n x n
 board that keeps the given queens; usually several solutions (any one is accepted).
 
-A random solution comes from a randomised backtracking search (columns tried in a shuffled order);
-``placed`` of its queens, in random rows, are given. The number of completions up to the cap is
+The hidden solution is drawn uniformly from every solution of the n x n board (enumerated once per
+process and n, for n <= 12: 14,200 solutions at n = 12, about a second); for n = 13 and 14 it comes
+from a randomised backtracking search (columns tried in a shuffled order). ``placed`` of its
+queens, in random rows, are given. The number of completions up to the cap is
 in ``metadata["solver"]["solutions"]``; the family does not force uniqueness (with few queens
 placed most boards have several completions).
 
@@ -18,64 +20,67 @@ from typing import Any
 from thinkgym.generators.logic.base import Puzzle, int_param
 from thinkgym.generators.logic.pysat_tools import CNF
 
-__all__ = ["NQueens", "random_solution"]
+__all__ = ["ENUMERATED_UP_TO", "NQueens", "all_solutions", "random_solution"]
 
-
-def random_solution(n: int, rng: random.Random) -> list[int]:
-    """Columns (0-based) of a random n-queens solution, row by row (randomised backtracking)."""
-    orders = [rng.sample(range(n), n) for _ in range(n)]
-    cols: list[int] = []
-    used, diag, anti = set(), set(), set()
-    stack = [0]
-    while len(cols) < n:
-        r = len(cols)
-        i = stack[-1]
-        while i < n:
-            c = orders[r][i]
-            if c not in used and r - c not in diag and r + c not in anti:
-                break
-            i += 1
-        if i == n:  # dead end: backtrack
-            stack.pop()
-            c = cols.pop()
-            used.discard(c), diag.discard(r - 1 - c), anti.discard(r - 1 + c)
-            stack[-1] += 1
-            continue
-        stack[-1] = i
-        cols.append(c)
-        used.add(c), diag.add(r - c), anti.add(r + c)
-        stack.append(0)
-    return cols
+ENUMERATED_UP_TO = 12  # boards up to this size draw from all their solutions
 
 
 @cache
-def _rules(n: int) -> tuple[tuple[list[int], ...], int]:
-    """(clauses, top) of n queens on an n x n board, q(r, c) = r*n + c + 1 (0-based): one queen per
-    row, at most one per column and diagonal. Built once per n and never mutated."""
-    cnf = CNF()
-    cnf.top = n * n
+def all_solutions(n: int) -> tuple[tuple[int, ...], ...]:
+    """Every n-queens solution (columns, 0-based, row by row) in lexicographic order; cached."""
+    out: list[tuple[int, ...]] = []
+    cols: list[int] = []
+    full = (1 << n) - 1
 
-    def q(r: int, c: int) -> int:
-        return r * n + c + 1
+    def place(used: int, diag: int, anti: int) -> None:
+        # diag / anti: the squares of this row attacked along a diagonal, as column bits
+        if used == full:
+            out.append(tuple(cols))
+            return
+        free = full & ~(used | diag | anti)
+        while free:
+            bit = free & -free
+            free ^= bit
+            cols.append(bit.bit_length() - 1)
+            place(used | bit, ((diag | bit) << 1) & full, (anti | bit) >> 1)
+            cols.pop()
 
-    for i in range(n):
-        cnf.exactly_one([q(i, c) for c in range(n)])
-        cnf.at_most_one([q(r, i) for r in range(n)])
-    for d in range(-(n - 1), n):
-        cnf.at_most_one([q(r, r - d) for r in range(n) if 0 <= r - d < n])
-    for s in range(2 * n - 1):
-        cnf.at_most_one([q(r, s - r) for r in range(n) if 0 <= s - r < n])
-    return tuple(cnf.clauses), cnf.top
+    place(0, 0, 0)
+    return tuple(out)
+
+
+def random_solution(n: int, rng: random.Random) -> list[int]:
+    """Columns (0-based) of a random n-queens solution, row by row: depth-first search trying each
+    row's columns in a shuffled order, the first complete placement wins. Columns and diagonals are
+    bit masks (diagonal r - c is bit r - c + n - 1, anti-diagonal r + c is bit r + c)."""
+    orders = [rng.sample(range(n), n) for _ in range(n)]
+    cols: list[int] = []
+
+    def place(r: int, used: int, diag: int, anti: int) -> bool:
+        if r == n:
+            return True
+        for c in orders[r]:
+            bc, bd, ba = 1 << c, 1 << (r - c + n - 1), 1 << (r + c)
+            if not (used & bc or diag & bd or anti & ba):
+                cols.append(c)
+                if place(r + 1, used | bc, diag | bd, anti | ba):
+                    return True
+                cols.pop()
+        return False
+
+    place(0, 0, 0, 0)
+    return cols
 
 
 class NQueens(Puzzle):
     name = "n_queens"
     title = "N-queens"
     unique = False
+    one_hot_answer = True  # n queens in every solution
     param_names = ("n", "placed")
     levels = {
         1: {"n": 5, "placed": 2},
-        2: {"n": 6, "placed": 1},
+        2: {"n": 7, "placed": 2},
         3: {"n": 8, "placed": 2},
         4: {"n": 10, "placed": 2},
         5: {"n": 12, "placed": 2},
@@ -97,22 +102,40 @@ class NQueens(Puzzle):
 
     def build(self, params: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], Any]:
         n = params["n"]
-        cols = random_solution(n, rng)
+        cols = rng.choice(all_solutions(n)) if n <= ENUMERATED_UP_TO else random_solution(n, rng)
         rows = sorted(rng.sample(range(n), params["placed"]))
         return {"n": n, "queens": [[r + 1, cols[r] + 1] for r in rows]}, [c + 1 for c in cols]
 
     def encode(self, instance: dict[str, Any]) -> tuple[CNF, list[int], Any]:
+        """The board left once the given queens are placed: one variable per free square (not in a
+        given queen's row, column or diagonal), numbered row by row from 1; one queen per free row,
+        at most one per column and diagonal, as native AtMost-1 constraints (Minicard). Givens that
+        attack each other give an unsatisfiable CNF (an empty clause)."""
         n = instance["n"]
-        cnf = CNF()
-        clauses, cnf.top = _rules(n)
-        cnf.clauses = list(clauses)
-        for r, c in instance["queens"]:
-            cnf.add([r * n + c - n])  # q(r-1, c-1)
+        given = {r - 1: c - 1 for r, c in instance["queens"]}
+        cols, diags, antis = set(given.values()), {r - c for r, c in given.items()}, {r + c for r, c in given.items()}
+        cnf = CNF(native_cardinality=True)
+        if not len(given) == len(instance["queens"]) == len(cols) == len(diags) == len(antis):
+            cnf.add([])
+        free: list[tuple[int, int]] = []
+        for r in range(n):
+            if r not in given:
+                row = [(r, c) for c in range(n) if c not in cols and r - c not in diags and r + c not in antis]
+                cnf.exactly_one(range(len(free) + 1, len(free) + len(row) + 1))
+                free += row
+        cnf.top = len(free)
+        lines: dict[int, list[int]] = {}  # keys: column c, diagonal 2n + r - c, anti-diagonal 4n + r + c
+        for var, (r, c) in enumerate(free, 1):
+            lines.setdefault(c, []).append(var)
+            lines.setdefault(2 * n + r - c, []).append(var)
+            lines.setdefault(4 * n + r + c, []).append(var)
+        cnf.atmosts += [(lits, 1) for lits in lines.values() if len(lits) > 1]
 
         def decode(true: set[int]) -> list[int]:
-            return [next(c for c in range(n) if r * n + c + 1 in true) + 1 for r in range(n)]
+            placed = {**given, **{free[v - 1][0]: free[v - 1][1] for v in true if 0 < v <= len(free)}}
+            return [placed[r] + 1 for r in range(n)]
 
-        return cnf, list(range(1, n * n + 1)), decode
+        return cnf, list(range(1, len(free) + 1)), decode
 
     def describe(self, instance: dict[str, Any]) -> str:
         n = instance["n"]

@@ -9,34 +9,48 @@ solve-block-solve, hint minimisation, and the solver-effort features that measur
   there a solution other than the intended one under these hints?" with assumptions only, so
   removing givens one at a time costs one incremental solve each, not a re-encoding.
 * :func:`minimise` removes hints in random order while the solution stays unique.
-* :func:`measure` solves the final puzzle with a fresh MiniSat 2.2, blocks the solution and solves
+* :func:`measure` solves the final puzzle with a fresh solver, blocks the solution and solves
   again (that second call proves uniqueness or finds another solution) and reports pysat's
   ``accum_stats()`` (decisions, conflicts, propagations) of those two calls, plus the number of
-  solutions up to a cap. MiniSat is deterministic for a given clause order, so the features are the
-  same on every machine with the same pysat version. ``effort = decisions + conflicts +
-  propagations`` is the scalar the levels are ordered by; ``difficulty = log2(1 + effort)``.
+  solutions up to a cap. The solver is MiniSat 2.2, or Minicard (MiniSat 2.2 with native AtMostK
+  constraints) for a CNF built with ``native_cardinality=True`` (N-queens, graph colouring: a
+  few dozen native constraints load much faster than hundreds of pairwise clauses). Both are
+  deterministic for a given constraint order, so the features are the same on every machine with
+  the same pysat version, and a fresh solver per instance keeps them independent of what was
+  generated before. ``effort = decisions + conflicts + propagations`` is the scalar the levels are
+  ordered by; ``difficulty = log2(1 + effort)``.
+* Counting up to the cap is cheaper where a family says so: a one-hot answer (every solution makes
+  the same number of answer variables true) is blocked by its true literals only, and a family with
+  a known symmetry (graph colouring: renaming colours) counts a whole symmetry class per solve
+  (:class:`Symmetry`) instead of one solution.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 from pysat.card import CardEnc, EncType
-from pysat.solvers import Minisat22
+from pysat.solvers import Minicard, Minisat22
 
-__all__ = ["CNF", "SOLUTION_CAP", "UniqueChecker", "measure", "minimise", "solve_first"]
+__all__ = ["CNF", "SOLUTION_CAP", "Symmetry", "UniqueChecker", "measure", "minimise", "new_solver", "solve_first"]
 
 SOLUTION_CAP = 10
 
 
 class CNF:
-    """Clauses over variables 1..top (DIMACS signed ints) with helpers for common constraints."""
+    """Clauses over variables 1..top (DIMACS signed ints) with helpers for common constraints.
 
-    def __init__(self) -> None:
+    With ``native_cardinality=True``, ``at_most_one`` (and so ``exactly_one``) records a native
+    AtMost-1 constraint in ``atmosts`` instead of clauses; such a CNF must be loaded with
+    :func:`new_solver` (Minicard), never by feeding ``clauses`` alone to a solver."""
+
+    def __init__(self, native_cardinality: bool = False) -> None:
         self.clauses: list[list[int]] = []
+        self.atmosts: list[tuple[list[int], int]] = []
+        self.native = native_cardinality
         self.top = 0
 
     def var(self) -> int:
@@ -47,7 +61,10 @@ class CNF:
         self.clauses.append(list(clause))
 
     def at_most_one(self, lits: Sequence[int]) -> None:
-        if len(lits) <= 10:
+        if self.native:
+            if len(lits) > 1:
+                self.atmosts.append((list(lits), 1))
+        elif len(lits) <= 10:
             self.clauses.extend([-a, -b] for i, a in enumerate(lits) for b in lits[i + 1 :])
         else:
             self.cardinality(lits, 1, "atmost")
@@ -84,10 +101,42 @@ class CNF:
         self.add([a, -b])
 
 
-def solve_first(clauses: list[list[int]], assumptions: Sequence[int] = ()) -> list[int] | None:
-    """A model of ``clauses`` (MiniSat 2.2), or None when unsatisfiable."""
-    with Minisat22(bootstrap_with=clauses) as s:
+def new_solver(clauses: Iterable[Sequence[int]], atmosts: Sequence[tuple[Sequence[int], int]] = ()) -> Any:
+    """A fresh solver loaded with ``clauses``: MiniSat 2.2, or Minicard when there are native
+    AtMostK constraints ``atmosts`` (pairs of literals and bound). The caller deletes it."""
+    if not atmosts:
+        return Minisat22(bootstrap_with=clauses)
+    solver = Minicard()
+    add_clause, add_atmost = solver.add_clause, solver.add_atmost
+    for clause in clauses:
+        add_clause(clause)
+    for lits, bound in atmosts:
+        add_atmost(lits, bound)
+    return solver
+
+
+def solve_first(
+    clauses: list[list[int]], assumptions: Sequence[int] = (), atmosts: Sequence[tuple[Sequence[int], int]] = ()
+) -> list[int] | None:
+    """A model of ``clauses`` (and native ``atmosts``), or None when unsatisfiable."""
+    with new_solver(clauses, atmosts) as s:
         return s.get_model() if s.solve(assumptions=list(assumptions)) else None
+
+
+class Symmetry:
+    """A symmetry group of a puzzle's solutions, for counting: a family subclasses it with
+    ``canon(true)`` (one key per symmetry class, from the true answer literals of a solution, in
+    increasing order), ``size(true)`` (how many distinct solutions the class holds) and
+    ``members(true)`` (the true answer literals of each of them)."""
+
+    def canon(self, true: list[int]) -> Hashable:
+        raise NotImplementedError
+
+    def size(self, true: list[int]) -> int:
+        raise NotImplementedError
+
+    def members(self, true: list[int]) -> Iterable[list[int]]:
+        raise NotImplementedError
 
 
 class UniqueChecker:
@@ -135,29 +184,66 @@ def minimise(
 
 
 def measure(
-    clauses: list[list[int]], answer_vars: Sequence[int], cap: int = SOLUTION_CAP, top: int | None = None
+    clauses: list[list[int]],
+    answer_vars: Sequence[int],
+    cap: int = SOLUTION_CAP,
+    top: int | None = None,
+    *,
+    atmosts: Sequence[tuple[Sequence[int], int]] = (),
+    one_hot: bool = False,
+    symmetry: Symmetry | None = None,
 ) -> tuple[list[int], dict[str, Any]]:
-    """(first model, solver-effort features) of a puzzle's CNF: MiniSat 2.2's ``accum_stats()``
+    """(first model, solver-effort features) of a puzzle's CNF: the solver's ``accum_stats()``
     over "solve, block the solution on ``answer_vars``, solve again", then the number of
-    solutions up to ``cap``. Raises ``ValueError`` for an unsatisfiable puzzle (a generator bug)."""
-    with Minisat22(bootstrap_with=clauses) as s:
+    solutions up to ``cap``. ``one_hot``: every solution makes the same number of answer variables
+    true, so a solution is blocked by the negation of its true ones alone. ``symmetry``: each
+    solution found after those two calls adds its whole symmetry class to the count (and blocks
+    it), so a symmetric puzzle reaches the cap in a few calls. Raises ``ValueError`` for an
+    unsatisfiable puzzle (a generator bug)."""
+    answer_vars = list(answer_vars)
+
+    def true_of(model: list[int]) -> list[int]:
+        return [v for v in answer_vars if model[v - 1] > 0]
+
+    def block(true: list[int]) -> list[int]:
+        if one_hot:
+            return [-v for v in true]
+        chosen = set(true)
+        return [-v if v in chosen else v for v in answer_vars]
+
+    with new_solver(clauses, atmosts) as s:
         if not s.solve():
             raise ValueError("internal error: the generated puzzle has no solution")
         first = s.get_model()
-        model, count = first, 1
-        stats: dict[str, Any] | None = None
-        while True:
-            chosen = set(model)
-            s.add_clause([-v if v in chosen else v for v in answer_vars])
-            found = s.solve()
-            if stats is None:
-                raw = s.accum_stats()
-                stats = {k: int(raw.get(k, 0)) for k in ("decisions", "conflicts", "propagations")}
-            if not found or count >= cap:
-                break
-            model = s.get_model()
-            count += 1
-    count = count + 1 if found else count  # found after the cap: "more than cap"
+        true = true_of(first)
+        s.add_clause(block(true))
+        found = s.solve()
+        raw = s.accum_stats()
+        stats: dict[str, Any] = {k: int(raw.get(k, 0)) for k in ("decisions", "conflicts", "propagations")}
+        if symmetry is None:
+            count = 1
+            while found and count < cap:
+                count += 1
+                s.add_clause(block(true_of(s.get_model())))
+                found = s.solve()
+            count += found  # found after the cap: "more than cap"
+        else:
+            count = symmetry.size(true)
+            classes = {symmetry.canon(true)}
+            blocked = {tuple(true)}
+            while found and count <= cap:
+                true = true_of(s.get_model())
+                key = symmetry.canon(true)
+                if key not in classes:
+                    classes.add(key)
+                    count += symmetry.size(true)
+                    if count > cap:
+                        break
+                for member in symmetry.members(true):
+                    if tuple(member) not in blocked:
+                        blocked.add(tuple(member))
+                        s.add_clause(block(member))
+                found = s.solve()
     effort = stats["decisions"] + stats["conflicts"] + stats["propagations"]
     stats.update(
         effort=effort,
@@ -165,6 +251,7 @@ def measure(
         solutions_capped=count > cap,
         variables=max(answer_vars, default=0) if top is None else top,
         clauses=len(clauses),
+        cardinality_constraints=len(atmosts),
     )
     stats["log_effort"] = round(math.log2(1 + effort), 4)
     return first, stats
