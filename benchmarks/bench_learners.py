@@ -32,7 +32,7 @@ import torch  # noqa: E402
 from thinkgym.agents.grpo.config import GRPOConfig  # noqa: E402
 from thinkgym.agents.grpo.distributed import LearnerGroup  # noqa: E402
 from thinkgym.agents.grpo.loss import collate  # noqa: E402
-from thinkgym.agents.grpo.trainer import make_scheduler, update  # noqa: E402
+from thinkgym.agents.grpo.trainer import update  # noqa: E402
 from thinkgym.agents.models import build_tiny_model, build_tiny_tokenizer, load_model  # noqa: E402
 
 
@@ -86,7 +86,7 @@ def main() -> None:
         cfg = GRPOConfig(**base, num_learners=2, shard=shard)
         model = load_model(folder)[0]
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
-        group = LearnerGroup(cfg, model, opt, make_scheduler(opt, "constant", 0, cfg.steps))
+        group = LearnerGroup(cfg, model, opt)
         groups.append(group)
         sides[f"2 Ray learners, {'FSDP2' if shard else 'DDP'}"] = lambda g=group, m=model: (
             torch.set_num_threads(1),

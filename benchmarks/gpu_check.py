@@ -98,7 +98,12 @@ def main() -> int:
     folder = os.path.join(root, "model")
     tokenizer = build_tiny_tokenizer()
     model = build_tiny_model(
-        len(tokenizer), hidden_size=args.hidden, num_layers=args.layers, num_attention_heads=16, num_key_value_heads=4
+        len(tokenizer),
+        hidden_size=args.hidden,
+        num_layers=args.layers,
+        num_attention_heads=16,
+        num_key_value_heads=4,
+        intermediate_size=4 * args.hidden,
     )
     print(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.0f}M parameters (random, bf16 autocast)")
     model.save_pretrained(folder)

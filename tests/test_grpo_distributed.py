@@ -18,7 +18,7 @@ from thinkgym.agents.grpo.cli import add_commands  # noqa: E402
 from thinkgym.agents.grpo.config import GRPOConfig  # noqa: E402
 from thinkgym.agents.grpo.distributed import LearnerGroup, shard_rows  # noqa: E402
 from thinkgym.agents.grpo.loss import collate  # noqa: E402
-from thinkgym.agents.grpo.trainer import make_scheduler, update  # noqa: E402
+from thinkgym.agents.grpo.trainer import update  # noqa: E402
 from thinkgym.agents.models import load_model  # noqa: E402
 
 SAT = ["--env", "Saturn-SAT-v0", "--env-kwargs", '{"n": 1, "k": 5, "l": 3, "prompt_template": "{instance}"}']
@@ -82,7 +82,7 @@ def test_two_learners_match_one_learner_update(local_ray, shard):
     two = load_model("tiny", seed=3)[0]
     opt_one = torch.optim.AdamW(one.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     opt_two = torch.optim.AdamW(two.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    learners = LearnerGroup(cfg, two, opt_two, make_scheduler(opt_two, "constant", 0, cfg.steps))
+    learners = LearnerGroup(cfg, two, opt_two)
     try:
         assert learners.backend == "gloo"
         for step, loss_type in enumerate(["grpo", "dapo", "dr_grpo"]):
@@ -116,6 +116,7 @@ def read_metrics(out):
     return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow  # three training runs, two of them starting a Ray learner group: ~90 s on 2 shared cores
 def test_resume_with_two_learners_logs_what_one_learner_logs(local_ray, tmp_path):
     common = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
     # the tiny model's answers all fail (equal rewards, advantages 0), so an entropy bonus makes
@@ -130,3 +131,14 @@ def test_resume_with_two_learners_logs_what_one_learner_logs(local_ray, tmp_path
     assert [m["reward_mean"] for m in got] == [m["reward_mean"] for m in expected]
     assert [m["loss"] for m in got] == pytest.approx([m["loss"] for m in expected], rel=1e-4, abs=1e-7)
     assert len({m["loss"] for m in expected}) > 1  # the runs did learn something step to step
+
+
+def test_bad_learner_settings_are_refused_with_the_fix(local_ray):
+    with pytest.raises(ValueError, match="shard .* needs num_learners > 1"):
+        GRPOConfig(shard=True)
+    with pytest.raises(ValueError, match="num_learners must be >= 1, got 0"):
+        GRPOConfig(num_learners=0)
+    model = load_model("tiny")[0]
+    optimizer = torch.optim.AdamW(model.parameters())
+    with pytest.raises(ValueError, match=r"need 3 CPUs, but the Ray cluster has 2; use fewer learners"):
+        LearnerGroup(GRPOConfig(num_learners=3), model, optimizer)

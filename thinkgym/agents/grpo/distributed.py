@@ -73,8 +73,9 @@ def _free_port() -> int:
 
 
 class Learner:
-    """One rank (``ray.remote(Learner)``): a model replica (DDP) or shard (FSDP2), its AdamW and LR
-    schedule. Built by :class:`LearnerGroup`; every method except ``address`` is collective."""
+    """One rank (``ray.remote(Learner)``): a model replica (DDP) or shard (FSDP2) and its AdamW (the
+    LR comes from the driver's schedule with every update). Built by :class:`LearnerGroup`; every
+    method except ``address`` is collective."""
 
     def __init__(self, cfg: dict[str, Any], rank: int, world: int) -> None:
         self.cfg, self.rank, self.world = GRPOConfig.from_dict(cfg), rank, world
@@ -88,12 +89,9 @@ class Learner:
 
         return ray.util.get_node_ip_address(), _free_port()
 
-    def setup(
-        self, master: tuple[str, int], weights: dict[str, torch.Tensor], optim_state: dict, sched_state: dict
-    ) -> str:
+    def setup(self, master: tuple[str, int], weights: dict[str, torch.Tensor], optim_state: dict) -> str:
         import torch.distributed as dist
 
-        from thinkgym.agents.grpo.trainer import make_scheduler
         from thinkgym.agents.models import load_model
 
         backend = "nccl" if self.device.type == "cuda" else "gloo"
@@ -128,10 +126,8 @@ class Learner:
         self.optimizer = torch.optim.AdamW(
             self.inner.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=cfg.weight_decay
         )
-        self.scheduler = make_scheduler(self.optimizer, cfg.lr_schedule, cfg.warmup_steps, cfg.steps)
         if optim_state.get("state"):
             self.load_optimizer_state(optim_state)
-        self.scheduler.load_state_dict(sched_state)
         return dist.get_backend()
 
     # -- optimiser state in torch.optim's index-keyed form (the checkpoint format) --------------
@@ -172,7 +168,7 @@ class Learner:
 
     # -- the update -------------------------------------------------------------------------
 
-    def update(self, micro: list[tuple[RowBatch, torch.Tensor, bool]]) -> dict[str, Any]:
+    def update(self, micro: list[tuple[RowBatch, torch.Tensor, bool]], lrs: list[float]) -> dict[str, Any]:
         """``num_iterations`` optimiser steps on this rank's micro-batches ``(rows, w, real)``
         (``real`` False: a zero-weight filler); returns the first step's global statistics and,
         on rank 0, the new weights."""
@@ -181,6 +177,8 @@ class Learner:
         from thinkgym.agents.grpo.trainer import autocast
 
         cfg, model, device = self.cfg, self.model, self.device
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):  # the driver's LR schedule
+            group["lr"] = lr
         micro = [(mb.to(device), w.to(device), real) for mb, w, real in micro]
         with torch.no_grad(), autocast(device):
             ref = [token_logprobs(self.ref, mb, cfg.temperature)[0] for mb, _, _ in micro] if self.ref else None
@@ -239,7 +237,6 @@ class Learner:
                         "clip_fraction": clip / max(tokens, 1.0),
                     }
                 )
-        self.scheduler.step()
         if self.ref is None:
             stats["kl"] = None
         stats["weights"] = self.weights()
@@ -273,27 +270,39 @@ class LearnerGroup:
     """The driver's handle on N :class:`Learner` actors: ``update`` (one GRPO update on a global
     batch, the new weights loaded into the driver's model), ``optimizer_state``, ``close``."""
 
-    def __init__(
-        self, cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
-    ) -> None:
+    def __init__(self, cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
         import ray
 
-        self.ray, self.cfg = ray, cfg
+        self.ray, self.cfg, self.optimizer = ray, cfg, optimizer
         if not ray.is_initialized():
             ray.init(address=cfg.ray_address, ignore_reinit_error=True, log_to_driver=False)
+        resources = ray.cluster_resources()
         gpus = cfg.learner_gpus
         if gpus is None:  # one GPU per learner when the cluster has enough of them
-            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= cfg.num_learners else 0.0
+            gpus = (
+                1.0
+                if resources.get("GPU", 0) >= cfg.num_learners + cfg.num_rollout_workers * cfg.rollout_gpus_per_worker
+                else 0.0
+            )
+        for kind, each, rollout_each in (("CPU", cfg.learner_cpus, 1.0), ("GPU", gpus, cfg.rollout_gpus_per_worker)):
+            need = cfg.num_learners * each + cfg.num_rollout_workers * rollout_each
+            if need > resources.get(kind, 0):  # Ray would wait for them forever
+                raise ValueError(
+                    f"--num-learners {cfg.num_learners} (x {each:g} {kind}) and --num-rollout-workers "
+                    f"{cfg.num_rollout_workers} (x {rollout_each:g} {kind}) need {need:g} {kind}s, but the Ray cluster "
+                    f"has {resources.get(kind, 0):g}; use fewer learners, a smaller --learner-{kind.lower()}s, or a "
+                    "larger cluster (--ray-address)"
+                )
         actor = ray.remote(num_cpus=cfg.learner_cpus, num_gpus=gpus)(Learner)
         n = cfg.num_learners
         self.actors = [actor.remote(cfg.to_dict(), rank, n) for rank in range(n)]
         master = ray.get(self.actors[0].address.remote())
         weights = ray.put({k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
         optim_state = ray.put(_to_cpu(optimizer.state_dict()))
-        setup = [a.setup.remote(master, weights, optim_state, scheduler.state_dict()) for a in self.actors]
+        setup = [a.setup.remote(master, weights, optim_state) for a in self.actors]
         self.backend = ray.get(setup)[0]
-        # the driver's optimiser never steps (the learners do); its scheduler only tracks the LR to
-        # log, so tell torch not to warn that the scheduler steps first
+        # the driver's optimiser never steps (the learners do); its scheduler sets the LR the
+        # learners use, so tell torch not to warn that the scheduler steps first
         optimizer._opt_called = True  # type: ignore[attr-defined]
 
     def update(self, model: torch.nn.Module, batch: RowBatch, group_sizes: list[int]) -> dict[str, Any]:
@@ -317,7 +326,8 @@ class LearnerGroup:
         count = max(len(s) for s in shards)
         filler = (batch.rows(0, 1), torch.zeros(1), False)  # zero weight: no gradient, same collectives
         shards = [s + [filler] * (count - len(s)) for s in shards]
-        results = self.ray.get([a.update.remote(s) for a, s in zip(self.actors, shards, strict=True)])
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        results = self.ray.get([a.update.remote(s, lrs) for a, s in zip(self.actors, shards, strict=True)])
         stats = results[0]
         model.load_state_dict(stats.pop("weights"))
         return stats
@@ -333,8 +343,8 @@ class LearnerGroup:
         self.actors = []
 
 
-def make_learners(
-    cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
-) -> LearnerGroup | None:
-    """A :class:`LearnerGroup` when ``cfg.num_learners > 1``, else None (the in-process learner)."""
-    return LearnerGroup(cfg, model, optimizer, scheduler) if cfg.num_learners > 1 else None
+def make_learners(cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> LearnerGroup | None:
+    """A :class:`LearnerGroup` when ``cfg.num_learners > 1``, else None (the in-process learner).
+    ``optimizer`` is the driver's: its state seeds the learners', and its LR (set by the driver's
+    scheduler) is the one they use."""
+    return LearnerGroup(cfg, model, optimizer) if cfg.num_learners > 1 else None
