@@ -1,14 +1,12 @@
 """Warm-start the tiny model with SFT, then train it with GRPO on Saturn-SAT-v0, on a CPU.
 
-Prints held-out pass@1 before and after GRPO with 95% Wilson intervals (a few minutes on 2 cores).
-The same run from the command line:
+Prints held-out pass@1 before and after GRPO with 95% Wilson intervals and the z of the change
+(about 80 s of CPU time: 0.141 [0.103, 0.189] -> 0.336 [0.281, 0.396], z = 5.3 at seed 0). The
+same run from the command line (the README's train example; tests/test_cli.py checks that the two
+YAML files hold this recipe):
 
-    thinkgym sft --env Saturn-SAT-v0 --env-kwargs '{"n": 1, "k": 8, "l": 3, "prompt_template": "{instance}"}' \\
-        --steps 300 --batch-size 16 --lr 3e-3 --eval-problems 256 --out runs/sat-sft
-    thinkgym train --env Saturn-SAT-v0 --env-kwargs '{"n": 1, "k": 8, "l": 3, "prompt_template": "{instance}"}' \\
-        --model runs/sat-sft/model --steps 150 --group-size 16 --prompts-per-step 8 --max-new-tokens 20 \\
-        --lr 1e-3 --warmup-steps 20 --micro-batch-size 128 --eval-every 50 --eval-problems 256 \\
-        --eval-samples 1 --eval-k 1 --out runs/sat-grpo
+    thinkgym sft --config examples/sat_sft.yaml --out runs/sft
+    thinkgym train --config examples/sat_grpo.yaml --model runs/sft/model --out runs/grpo
 
 Run:  python examples/train_grpo_sat.py [--out runs/example]
 """
@@ -19,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from thinkgym.agents.grpo.recipe import grpo_config, sft_config, wilson
+from thinkgym.agents.grpo.recipe import grpo_config, sft_config, wilson, z_score
 from thinkgym.agents.grpo.sft import supervise
 from thinkgym.agents.grpo.trainer import evaluate_model, train
 
@@ -48,6 +46,8 @@ def main() -> None:
             p = m["eval/pass@1"]
             lo, hi = wilson(p, HELD_OUT)
             print(f"  GRPO {m['step']:>4}: {p:.3f}  [{lo:.3f}, {hi:.3f}]")
+    after = history[-1]["eval/pass@1"]
+    print(f"  change {after - before:+.3f}, z = {z_score(before, after, HELD_OUT, HELD_OUT):.2f} (z > 2.33: p < 0.01)")
     print(f"metrics: {out / 'grpo' / 'metrics.jsonl'}")
 
 

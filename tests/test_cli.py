@@ -2,8 +2,10 @@
 
 import csv
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -158,6 +160,40 @@ def test_list_and_demo(tmp_path, capsys):
     except ImportError:  # the core install: the training section says how to get it
         assert "Skipped: the GRPO agent needs the `train` extra" in report
     else:
-        assert "after SFT" in report and (tmp_path / "training.png").exists()
+        assert (tmp_path / "training.png").exists()
         history = json.loads((tmp_path / "training.json").read_text())
         assert [h["step"] for h in history] == [1, 2]
+        # before and after, each with its 95% Wilson interval, and the z of the difference
+        assert re.search(r"\| after SFT \| 0\.\d{3} \[0\.\d{3}, 0\.\d{3}\] \|", report)
+        assert re.search(r"\| after GRPO \(2 steps\) \| \*\*0\.\d{3} \[0\.\d{3}, 0\.\d{3}\]\*\* \|", report)
+        assert "256 draws" in report and re.search(r"z = -?\d+\.\d\d", report)
+
+
+def test_readme_train_example_holds_the_recipe():
+    """examples/sat_sft.yaml and sat_grpo.yaml (the README's train example) are the recipe of
+    thinkgym.agents.grpo.recipe, which the demo, the example script and the learning test run."""
+    pytest.importorskip("yaml")
+    from thinkgym.agents.grpo.config import GRPOConfig, SFTConfig, load_yaml
+    from thinkgym.agents.grpo.recipe import grpo_config, sft_config
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    sft = SFTConfig.from_dict({**load_yaml(examples / "sat_sft.yaml"), "out": "o"})
+    assert sft == sft_config("o", progress=True)
+    grpo = GRPOConfig.from_dict({**load_yaml(examples / "sat_grpo.yaml"), "out": "o", "model": "m"})
+    assert grpo == grpo_config("m", "o", eval_every=50, progress=True)
+    readme = (examples.parent / "README.md").read_text()
+    assert "thinkgym sft --config examples/sat_sft.yaml --out runs/sft" in readme
+    assert "thinkgym train --config examples/sat_grpo.yaml --model runs/sft/model" in readme
+
+
+def test_train_says_when_there_is_no_learning_signal(tmp_path, capsys):
+    """The random tiny model never writes an answer: every group has reward -1, so no advantage."""
+    pytest.importorskip("torch")
+    args = ["train", "--env", "Saturn-SAT-v0", "--model", "tiny", "--out", str(tmp_path / "grpo")]
+    args += ["--env-kwargs", '{"n": 1, "k": 3, "l": 1, "prompt_template": "{instance}"}', "--steps", "10"]
+    args += ["--group-size", "2", "--prompts-per-step", "1", "--max-new-tokens", "4", "--eval-every", "0"]
+    args += ["--eval-problems", "4", "--no-progress"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "no learning signal: every group had equal rewards for 10 steps (reward -1.000)" in err
+    assert "warm-start with thinkgym sft" in err

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from thinkgym.agents.grpo.config import GRPOConfig, SFTConfig
 
-__all__ = ["UNIT_CLAUSE_SAT", "sft_config", "grpo_config", "wilson"]
+__all__ = ["UNIT_CLAUSE_SAT", "sft_config", "grpo_config", "wilson", "z_score"]
 
 UNIT_CLAUSE_SAT = {"n": 1, "k": 8, "l": 3, "prompt_template": "{instance}"}
 
@@ -72,3 +72,10 @@ def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return centre - half, centre + half
+
+
+def z_score(before: float, after: float, n_before: int, n_after: int) -> float:
+    """The two-proportion z statistic of ``after - before`` (unpooled standard error); z > 2.33 is
+    a one-sided test significant at p < 0.01."""
+    se = math.sqrt(before * (1 - before) / n_before + after * (1 - after) / n_after)
+    return (after - before) / se if se > 0 else math.copysign(math.inf, after - before) if after != before else 0.0
