@@ -118,13 +118,23 @@ def _end_others(worker: int) -> bool:
     return False
 
 
+def _stopped_now(worker: int) -> bool | None:
+    """Whether the worker is stopped now, from ``/proc`` (None where it cannot be read: no pid
+    namespace of its own)."""
+    try:
+        with open(f"/proc/{worker}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] in (b"T", b"t")
+    except (OSError, IndexError):
+        return None
+
+
 def _supervise(status: socket.socket, worker: int, own_pid_namespace: bool) -> NoReturn:
     """The init's loop. The host resumes the worker itself (``SIGCONT``) and, when it cannot see
     for itself that a cell is over, asks with the cell's number (:data:`ASK`); the init answers
     ``{"stopped": n}`` once the worker has stopped, after ending every other process of the
     sandbox, or ``{"exit": why}`` if it died. Between asks the init sleeps (no wakeup per cell);
     orphans are reaped at each ask."""
-    stopped = False  # the worker's state as of the last child event
+    stopped = False  # the worker's state as of the last child event (where /proc cannot say)
     pending = b""
     while True:
         data = status.recv(4096)
@@ -135,15 +145,18 @@ def _supervise(status: socket.socket, worker: int, own_pid_namespace: bool) -> N
             continue
         (asked,) = ASK.unpack_from(pending, len(pending) - len(pending) % ASK.size - ASK.size)
         pending = pending[len(pending) - len(pending) % ASK.size :]
-        # Child events coalesce: the pending one is the worker's state now (the host resumes it
-        # before it asks, so an answer never rests on an earlier stop). Block until it stops.
-        flags = os.WEXITED | os.WSTOPPED | os.WCONTINUED
+        # The host resumes the worker before it asks, so only a stop after that resume counts.
+        # /proc says whether the worker is stopped now; events (which a dying process's exit
+        # can hide for a moment) only where /proc cannot.
         while True:
+            now = _stopped_now(worker)
+            if now is None:
+                now = stopped
             try:
-                info = os.waitid(os.P_ALL, 0, flags | (os.WNOHANG if stopped else 0))
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | os.WCONTINUED | (os.WNOHANG if now else 0))
             except ChildProcessError:
                 os._exit(0)
-            if info is None:  # nothing new, and the worker was stopped already
+            if info is None:  # nothing new, and the worker is stopped
                 break
             if info.si_pid != worker:
                 continue  # an orphan of the sandbox, reaped
