@@ -4,6 +4,7 @@ Usage::
 
     pip install math-verify==0.9.0   # benchmark-only dependency
     python benchmarks/bench_math_verify.py [--table tests/data/math_pairs.jsonl] [--gold-wrap boxed|dollar]
+    python benchmarks/bench_math_verify.py --suites path/to/Math-Verify/tests
 
 For every row of the labelled pair table both checkers see the same response: the ``pred``
 wrapped as ``The answer is $\\boxed{pred}$.`` (rows of category ``extraction`` are whole
@@ -13,8 +14,9 @@ responses and are used as they are). Math-Verify is scored through its documente
 
 Before timing, both checkers are warmed up on the same pairs (``math_compare.WARM_UP_PAIRS``, the
 pairs our worker process parses once at start-up; none is in the table), and Math-Verify's answer
-caches are cleared. Then the table is checked twice, each pair once per pass, sequentially, in this
-thread:
+caches are cleared. Then the table is checked twice, each pair once per pass by each checker,
+interleaved (row by row, alternating which checker goes first, so that load on a shared machine
+hits both alike), in this thread:
 
 - pass 1, *first sight*: no checker has seen these answers; the LaTeX parser (ANTLR) still has
   to build its prediction cache for every new shape of input, which dominates both checkers' cost;
@@ -23,16 +25,24 @@ thread:
   where the same golds and similar answers recur.
 
 Printed per pass: accuracy, false positives and false negatives against the labels; median, mean
-and 90th-percentile milliseconds per pair; pairs per second over the whole table and the ratio.
-Then pass 3, *unseen shapes*: seeded random pairs of nested expressions (no labels: the two
-checkers' agreement is printed), whose shapes neither parser has met. Last, the time our checker
-takes to settle each adversarial input (Math-Verify is not run on those: several of them hang it
-for minutes, its issue #65).
+and 90th-percentile milliseconds per pair; pairs per second (pairs over the summed per-pair
+times) and the ratio; and the same for the *identical-string* pairs (prediction == gold, which any
+checker settles by string equality) separately from the *different-string* pairs. Then pass 3,
+*unseen shapes*: seeded random pairs of nested expressions (no labels: the two checkers' agreement
+is printed), identical and different strings reported apart. Last, the time our checker takes to
+settle each adversarial input (Math-Verify is not run on those: several of them hang it for
+minutes, its issue #65).
+
+``--suites DIR`` instead scores both checkers on the labelled cases of Math-Verify's own test
+files (``DIR`` = the ``tests/`` folder of a clone of https://github.com/huggingface/Math-Verify),
+read with ``ast``: the labels are theirs, Math-Verify runs with the options each of its tests
+passes, ours with its defaults (``verify(pred, gold)``). Per-suite accuracy of both is printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform
@@ -133,31 +143,52 @@ def math_verify_checker(gold_wrap: str) -> tuple[Callable[[str, str], bool], Cal
     return check, clear_caches
 
 
-def score(check: Callable[[str, str], bool], rows: list[dict[str, object]]) -> dict[str, object]:
-    times, fp, fn, fp_rows, fn_rows = [], 0, 0, [], []
-    start = time.perf_counter()
-    for row in rows:
-        t0 = time.perf_counter()
-        got = check(response_for(row), str(row["gold"]))
-        times.append(time.perf_counter() - t0)
-        if got and not row["expected"]:
-            fp += 1
-            fp_rows.append(row)
-        elif not got and row["expected"]:
-            fn += 1
-            fn_rows.append(row)
-    total = time.perf_counter() - start
+def identical(row: dict[str, object]) -> bool:
+    """A pair whose prediction is the gold string itself (any checker gets it by string equality)."""
+    return str(row["pred"]).strip() == str(row["gold"]).strip()
+
+
+def score(checks: dict[str, Callable[[str, str], bool]], rows: list[dict[str, object]]) -> dict[str, dict[str, object]]:
+    """Both checkers on every row, interleaved (row by row, alternating which goes first), so that
+    a load change on a shared machine hits both sides alike. Throughput is pairs over the summed
+    per-pair times."""
+    names = list(checks)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    got: dict[str, list[bool]] = {name: [] for name in names}
+    for i, row in enumerate(rows):
+        for name in names if i % 2 == 0 else reversed(names):
+            t0 = time.perf_counter()
+            verdict = checks[name](response_for(row), str(row["gold"]))
+            times[name].append(time.perf_counter() - t0)
+            got[name].append(verdict)
+    return {name: _summary(rows, got[name], times[name]) for name in names}
+
+
+def _summary(rows: list[dict[str, object]], got: list[bool], times: list[float]) -> dict[str, object]:
+    fp_rows = [row for row, g in zip(rows, got, strict=True) if g and not row["expected"]]
+    fn_rows = [row for row, g in zip(rows, got, strict=True) if not g and row["expected"]]
+    wrong = {id(row) for row in fp_rows + fn_rows}
+    subsets = {}
+    for subset, keep in (("identical", True), ("different", False)):
+        picked = [(row, t) for row, t in zip(rows, times, strict=True) if identical(row) is keep]
+        subsets[subset] = {
+            "n": len(picked),
+            "accuracy": 1 - sum(id(row) in wrong for row, _ in picked) / max(len(picked), 1),
+            "median_ms": statistics.median([t for _, t in picked]) * 1e3 if picked else float("nan"),
+            "pairs_per_s": len(picked) / max(sum(t for _, t in picked), 1e-12),
+        }
     return {
+        **subsets,
         "a6_rows": sum(str(row["note"]).startswith(A6_NOTE) for row in rows),
-        "accuracy": 1 - (fp + fn) / len(rows),
-        "fp": fp,
-        "fn": fn,
+        "accuracy": 1 - len(wrong) / len(rows),
+        "fp": len(fp_rows),
+        "fn": len(fn_rows),
         "fp_rows": fp_rows,
         "fn_rows": fn_rows,
         "median_ms": statistics.median(times) * 1e3,
         "mean_ms": statistics.fmean(times) * 1e3,
         "p90_ms": sorted(times)[int(0.9 * len(times))] * 1e3,
-        "pairs_per_s": len(rows) / total,
+        "pairs_per_s": len(rows) / sum(times),
     }
 
 
@@ -170,6 +201,16 @@ def version(name: str) -> str:
 
 def print_pass(title: str, results: dict[str, dict[str, object]], show_errors: bool) -> None:
     print(title)
+    for subset in ("identical", "different"):
+        print(f"  {subset}-string pairs:", end="")
+        for name, r in results.items():
+            s = r[subset]
+            print(
+                f"  {name}: {s['n']} pairs, accuracy {s['accuracy']:.3f}, median {s['median_ms']:.3f} ms, "
+                f"{s['pairs_per_s']:.0f} pairs/s",
+                end=";",
+            )
+        print()
     header = ("checker", "accuracy", "FP", "FN", "median ms", "mean ms", "p90 ms", "pairs/s")
     print("{:<12} {:>9} {:>4} {:>4} {:>10} {:>8} {:>7} {:>8}".format(*header))
     for name, r in results.items():
@@ -190,13 +231,110 @@ def print_pass(title: str, results: dict[str, dict[str, object]], show_errors: b
                     print(f"  {name} {kind[:2].upper()}: gold={row['gold']!r} pred={row['pred']!r} ({row['category']})")
 
 
+# --- third-party suites: the (gold, pred, expected) cases of Math-Verify's own tests ------------
+
+_SUITE_OPTIONS = ("match_types", "precision", "strict", "allow_set_relation_comp")
+
+
+def _literal(node: ast.AST, params: dict[str, object]) -> object:
+    if isinstance(node, ast.Name) and node.id in params:
+        return params[node.id]
+    return ast.literal_eval(node)
+
+
+def _calls(node: ast.Call, name: str) -> bool:
+    return getattr(node.func, "id", "") == name
+
+
+def load_suites(directory: Path) -> dict[str, list[dict[str, object]]]:
+    """Every ``@pytest.mark.parametrize`` case with a gold, a prediction and a label in the test
+    files of a Math-Verify checkout (``git clone https://github.com/huggingface/Math-Verify``),
+    read with ``ast`` (nothing of theirs is copied here or run), with the options its test passes
+    to Math-Verify. One suite per test function (``file::function``)."""
+    suites: dict[str, list[dict[str, object]]] = {}
+    for path in sorted(directory.glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            for dec in fn.decorator_list:
+                if not (isinstance(dec, ast.Call) and getattr(dec.func, "attr", "") == "parametrize"):
+                    continue
+                names = [n.strip() for n in ast.literal_eval(dec.args[0]).split(",")]
+                label = next((n for n in ("expected", "result") if n in names), None)
+                if not {"gold", "pred"} <= set(names) or label is None:
+                    continue
+                try:
+                    values = ast.literal_eval(dec.args[1])
+                except ValueError:
+                    continue
+                calls = [c for c in ast.walk(fn) if isinstance(c, ast.Call) and _calls(c, "compare_strings")]
+                cases = []
+                for value in values:
+                    params = dict(zip(names, value, strict=True))
+                    options = {}
+                    for keyword in calls[0].keywords if calls else []:
+                        if keyword.arg in _SUITE_OPTIONS:
+                            options[keyword.arg] = _literal(keyword.value, params)
+                    case = {"gold": params["gold"], "pred": params["pred"], "expected": bool(params[label])}
+                    cases.append({**case, "options": options, "home": bool(calls)})
+                suites[f"{path.stem}::{fn.name}"] = cases
+    return suites
+
+
+def math_verify_suite_check(case: dict[str, object]) -> bool:
+    """Math-Verify as the suite's own test calls it (its home configuration)."""
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+    options = dict(case["options"])  # type: ignore[arg-type]
+    try:
+        if not case["home"]:
+            return bool(verify(parse(case["gold"]), parse(case["pred"])))
+        targets = [
+            LatexExtractionConfig(boxed_match_priority=0) if t == "latex" else ExprExtractionConfig()
+            for t in options.get("match_types", ["latex", "expr"])
+        ]
+        return bool(
+            verify(
+                parse(case["gold"], targets),
+                parse(case["pred"], targets),
+                float_rounding=options.get("precision", 6),
+                strict=options.get("strict", True),
+                allow_set_relation_comp=options.get("allow_set_relation_comp", False),
+            )
+        )
+    except Exception:  # noqa: BLE001 - a failure is "not correct", as its users count it
+        return False
+
+
+def run_suites(directory: Path) -> None:
+    suites = load_suites(directory)
+    print(f"third-party suites: Math-Verify's tests in {directory}")
+    print("(labels theirs; Math-Verify run as each test runs it; thinkgym: verify(pred, gold) with defaults)")
+    print("{:<58} {:>5} {:>11} {:>9}".format("suite", "cases", "math-verify", "thinkgym"))
+    totals = {"cases": 0, "math-verify": 0, "thinkgym": 0}
+    for name, cases in suites.items():
+        mv = sum(math_verify_suite_check(c) == c["expected"] for c in cases)
+        ours = sum(our_verify(str(c["pred"]), str(c["gold"])).correct == c["expected"] for c in cases)
+        totals["cases"] += len(cases)
+        totals["math-verify"] += mv
+        totals["thinkgym"] += ours
+        print(f"{name:<58} {len(cases):>5} {mv / len(cases):>11.3f} {ours / len(cases):>9.3f}")
+    n = totals["cases"]
+    print(f"{'all':<58} {n:>5} {totals['math-verify'] / n:>11.3f} {totals['thinkgym'] / n:>9.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--table", type=Path, default=ROOT / "tests" / "data" / "math_pairs.jsonl")
     ap.add_argument("--gold-wrap", choices=("boxed", "dollar"), default="boxed")
     ap.add_argument("--show-errors", action="store_true", help="list every misjudged pair")
     ap.add_argument("--synthetic", type=int, default=200, help="random pairs in pass 3 (0: skip it)")
+    ap.add_argument("--suites", type=Path, help="a Math-Verify checkout's tests/ folder: score both on its cases")
     args = ap.parse_args()
+    if args.suites:
+        run_suites(args.suites)
+        return
     rows = load_table(args.table)
 
     def ours(response: str, gold: str) -> bool:
@@ -218,24 +356,33 @@ def main() -> None:
     )
     print(f"table: {args.table} ({len(rows)} pairs); Math-Verify gold wrapped as {args.gold_wrap}\n")
 
-    first = {"thinkgym": score(ours, rows), "math-verify": score(mv, rows)}
+    first = score({"thinkgym": ours, "math-verify": mv}, rows)
     print_pass("pass 1, first sight:", first, args.show_errors)
     mv_clear()
-    second = {"thinkgym": score(ours, rows), "math-verify": score(mv, rows)}
+    second = score({"thinkgym": ours, "math-verify": mv}, rows)
     print_pass("pass 2, seen before (answer caches cleared, parser and SymPy caches warm):", second, False)
 
     if args.synthetic:
         pairs = synthetic_pairs(args.synthetic)
-        times, verdicts = {}, {}
-        for name, check in (("thinkgym", ours), ("math-verify", mv)):
-            t0 = time.perf_counter()
-            verdicts[name] = [check(f"The answer is $\\boxed{{{pred}}}$.", gold) for gold, pred in pairs]
-            times[name] = time.perf_counter() - t0
+        checks = {"thinkgym": ours, "math-verify": mv}
+        times: dict[str, dict[bool, list[float]]] = {name: {True: [], False: []} for name in checks}
+        verdicts: dict[str, list[bool]] = {name: [] for name in checks}
+        for i, (gold, pred) in enumerate(pairs):
+            for name in list(checks) if i % 2 == 0 else list(reversed(checks)):
+                t0 = time.perf_counter()
+                verdicts[name].append(checks[name](f"The answer is $\\boxed{{{pred}}}$.", gold))
+                times[name][gold == pred].append(time.perf_counter() - t0)
         agree = sum(a == b for a, b in zip(verdicts["thinkgym"], verdicts["math-verify"], strict=True))
-        print(f"pass 3, unseen shapes: {len(pairs)} random pairs, verdicts agree on {agree}")
-        for name, seconds in times.items():
-            print(f"{name:<12} {len(pairs) / seconds:8.1f} pairs/s")
-        print(f"throughput ratio (thinkgym / math-verify): {times['math-verify'] / times['thinkgym']:.2f}x\n")
+        same = sum(gold == pred for gold, pred in pairs)
+        print(f"pass 3, unseen shapes: {len(pairs)} random pairs ({same} identical strings), verdicts agree on {agree}")
+        for subset, key in (("identical", True), ("different", False)):
+            rate = {name: len(t[key]) / max(sum(t[key]), 1e-12) for name, t in times.items()}
+            print(
+                f"  {subset}-string pairs: thinkgym {rate['thinkgym']:.1f} pairs/s, "
+                f"math-verify {rate['math-verify']:.1f} pairs/s, ratio {rate['thinkgym'] / rate['math-verify']:.2f}x"
+            )
+        total = {name: sum(t[True]) + sum(t[False]) for name, t in times.items()}
+        print(f"  all: throughput ratio (thinkgym / math-verify): {total['math-verify'] / total['thinkgym']:.2f}x\n")
 
     print("adversarial inputs (thinkgym only):")
     worst = 0.0

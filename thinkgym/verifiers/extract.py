@@ -13,9 +13,10 @@ never raise.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["CONNECTOR", "BoxedAnswer", "answer_region", "final_boxes", "last_boxed"]
+__all__ = ["CONNECTOR", "BoxedAnswer", "answer_region", "final_boxes", "final_run", "last_boxed"]
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -79,18 +80,19 @@ class _BoxFinder:
         return best, length
 
 
-def _boxes(response: str) -> tuple[list[BoxedAnswer], str]:
-    """Every top-level box of the answer region in order, and the status: ``"ok"``, or the
-    region's or an unclosed final box's format error."""
+def _boxes(response: str, keep: int) -> tuple[list[BoxedAnswer], str]:
+    """The last ``keep`` top-level boxes of the answer region, in order, and the status: ``"ok"``,
+    or the region's or an unclosed final box's format error (the unclosed box is then the last
+    item). Only ``keep`` boxes are held, so a response with 100,000 boxes costs one scan."""
     pos, status = answer_region(response)
     if status != "ok":
         return [], status
-    found: list[BoxedAnswer] = []
+    found: deque[tuple[int, int, int]] = deque(maxlen=keep)  # (start, content start, content end)
     finder = _BoxFinder(response)
     while True:
         start, length = finder.next(pos)
         if start < 0:
-            return found, "ok"
+            return [BoxedAnswer(response[a:b], "ok", s, b + 1) for s, a, b in found], "ok"
         brace = start + length
         while brace < len(response) and response[brace] in " \t":
             brace += 1
@@ -99,8 +101,9 @@ def _boxes(response: str) -> tuple[list[BoxedAnswer], str]:
             continue
         end = _closing_brace(response, brace)
         if end < 0:
-            return found + [BoxedAnswer(None, "unclosed_box", start)], "unclosed_box"
-        found.append(BoxedAnswer(response[brace + 1 : end], "ok", start, end + 1))
+            boxes = [BoxedAnswer(response[a:b], "ok", s, b + 1) for s, a, b in found]
+            return [*boxes, BoxedAnswer(None, "unclosed_box", start)], "unclosed_box"
+        found.append((start, brace + 1, end))
         pos = end + 1
 
 
@@ -112,24 +115,34 @@ CONNECTOR = re.compile(
 )
 
 
-def final_boxes(text: str) -> list[str]:
-    """The contents of the last top-level box in the answer region of ``text`` and of the boxes
-    just before it that only connectors separate from it (commas, "and", "or", ``\\quad``, math
-    delimiters): ``\\boxed{1} and \\boxed{2}`` states two answers. Empty when there is no box or
-    one is unclosed."""
+def final_run(text: str) -> tuple[list[BoxedAnswer], str]:
+    """The last top-level box of the answer region of ``text`` and the boxes just before it that
+    only connectors separate from it (commas, "and", "or", ``\\quad``, math delimiters), in
+    order, with the status of :func:`last_boxed` (``"ok"``, ``"no_answer"``, ``"unclosed_box"``,
+    ``"unfinished_thinking"``); one scan of the text. More than 16 such boxes in a row state no
+    list: then only the last one is returned."""
     if not isinstance(text, str):
-        return []
-    boxes, status = _boxes(text)
-    if status != "ok" or not boxes:
-        return []
+        return [], "no_answer"
+    boxes, status = _boxes(text, _MAX_RUN + 1)
+    if status != "ok":
+        return boxes[-1:] if status == "unclosed_box" else [], status
+    if not boxes:
+        return [], "no_answer"
     run = [boxes[-1]]
     for box in reversed(boxes[:-1]):
         if not CONNECTOR.fullmatch(text, box.end, run[0].start):
             break
         run.insert(0, box)
-        if len(run) > _MAX_RUN:  # a hundred boxes in a row state no list: the last one counts
-            return [boxes[-1].content] if boxes[-1].content is not None else []
-    return [box.content for box in run if box.content is not None]
+        if len(run) > _MAX_RUN:
+            return boxes[-1:], "ok"
+    return run, "ok"
+
+
+def final_boxes(text: str) -> list[str]:
+    """The contents of the boxes of :func:`final_run` (``\\boxed{1} and \\boxed{2}`` states two
+    answers); empty when there is no box or one is unclosed."""
+    run, status = final_run(text)
+    return [box.content for box in run if box.content is not None] if status == "ok" else []
 
 
 def last_boxed(response: str) -> BoxedAnswer:
@@ -140,7 +153,7 @@ def last_boxed(response: str) -> BoxedAnswer:
     """
     if not isinstance(response, str):
         return BoxedAnswer(None, "no_answer")
-    boxes, status = _boxes(response)
+    boxes, status = _boxes(response, 1)
     if status == "unclosed_box":
         return boxes[-1]
     if status != "ok":

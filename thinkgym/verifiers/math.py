@@ -46,7 +46,7 @@ from dataclasses import asdict, replace
 from fractions import Fraction
 
 from thinkgym.core import Verdict
-from thinkgym.verifiers.extract import CONNECTOR, answer_region, final_boxes, last_boxed
+from thinkgym.verifiers.extract import CONNECTOR, answer_region, final_boxes, final_run
 from thinkgym.verifiers.math_normalize import (
     Answer,
     choice_letter,
@@ -83,6 +83,7 @@ _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n")
 _MATH_SPAN = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _IS = re.compile(r"\s(?:is|are|equals)\s")
 _TURN_END = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id)\|>")  # a chat turn ends there
+_MATHY = re.compile(r"[\d\\]")  # a restated answer must hold a digit or a command ("... is correct" does not)
 _MAX_SPANS = 16  # math spans joined into one list answer at most
 _SHORT_ANSWER = 60  # characters: a response this short without box or math is read whole
 _ONE_WORD = re.compile(r"^[A-Za-z]{1,12}$")
@@ -501,21 +502,20 @@ def verify(
     turn_end = _TURN_END.search(response)
     if turn_end:
         response = response[: turn_end.start()]
-    box = last_boxed(response)
+    run, status = final_run(response)
     details: dict[str, object] = {}
-    if box.status == "ok" and box.content is not None:
-        boxes = final_boxes(response)  # "\\boxed{1} and \\boxed{2}" answers with a list
-        answer = ", ".join(boxes) if len(boxes) > 1 else box.content
-        restated = _fallback_answer(response, after=box.end)
-        if restated is not None:  # "... \\boxed{255} ... The final answer is $10,455$": the last word counts
+    if status == "ok":
+        answer = ", ".join(str(box.content) for box in run)  # "\\boxed{1} and \\boxed{2}": a list
+        restated = _fallback_answer(response, after=run[-1].end)
+        if restated is not None and _MATHY.search(restated):  # "\\boxed{255} ... The final answer is $10,455$"
             answer, details["fallback"] = restated, "phrase_after_box"
-    elif box.status == "no_answer":
+    elif status == "no_answer":
         fallback = _unboxed_answer(response)
         if fallback is None:
             return Verdict(False, False, 0.0, "no_answer", details)
         answer, details["fallback"] = fallback[0], fallback[1]
     else:
-        return Verdict(False, False, 0.0, box.status, details)
+        return Verdict(False, False, 0.0, status, details)
     details["extracted"] = answer[:200]
     correct, reason, extra = _safe_judge(answer, gold_answer(gold), timeout, options)
     details.update(extra)
