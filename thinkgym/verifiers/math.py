@@ -351,8 +351,10 @@ def _strip_labels(gold: str, pred: str) -> tuple[str, str] | None:
         return gold, pred
     if g is not None and p is not None:
         g_names, p_names = [n for n, _ in g[0]], [n for n, _ in p[0]]
-        if sorted(g_names) != sorted(p_names) or len(set(g_names)) != len(g_names):
+        if sorted(g_names) != sorted(p_names):
             return None
+        if len(set(g_names)) != len(g_names):  # "x = 2, x = 3": one name, several values, no order
+            return _unlabelled(gold), _unlabelled(pred)
         ordered = len(g_names) > 1
         return _unlabelled(gold, g_names if ordered else None), _unlabelled(pred, g_names if ordered else None)
     return _unlabelled(gold), _unlabelled(pred)
