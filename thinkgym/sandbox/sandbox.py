@@ -116,8 +116,9 @@ def _pid_of(pidfd: int) -> int:
         return next(int(line.split()[1]) for line in f if line.startswith("Pid:"))
 
 
-def _crash(out: HeadTail, err: HeadTail, why: str) -> ExecResult:
-    return ExecResult(out.text(), err.text(), ok=False, error=f"The Python process died ({why}); {_RESTARTED}.")
+def _crash(out: HeadTail, err: HeadTail, why: str, died: bool) -> ExecResult:
+    what = "The Python process died" if died else "The cell broke the sandbox's protocol"
+    return ExecResult(out.text(), err.text(), ok=False, error=f"{what} ({why}); {_RESTARTED}.")
 
 
 class _Instance:
@@ -441,8 +442,9 @@ class _Instance:
                 self._pump(0.2, sinks)
             oom = self.cgroups.oom_kills() > 0  # each instance has cgroups of its own
             why = "out of memory: the sandbox exceeded its memory cap" if oom else (self.why or "it vanished")
+            died = oom or self.dead
             self.kill()
-            return _crash(out, err, why)
+            return _crash(out, err, why, died)
         ok, error = answer
         return ExecResult(out.text(), err.text(), ok=ok, error=None if ok else (error or "the cell failed"))
 
