@@ -88,7 +88,21 @@ _INOTIFY = (
 )
 
 
-def test_one_sandbox_exhausting_inotify_instances_does_not_break_another(box):
+# POSIX message queues of 80 KB each until RLIMIT_MSGQUEUE (819,200 bytes per user) refuses.
+_MQ = (
+    "import ctypes, errno, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+    "class Attr(ctypes.Structure):\n    _fields_ = [('flags', ctypes.c_long), ('maxmsg', ctypes.c_long), "
+    "('msgsize', ctypes.c_long), ('curmsgs', ctypes.c_long), ('pad', ctypes.c_long * 4)]\n"
+    "def mq(i):\n    attr = Attr(0, 10, 8192, 0)\n"
+    "    return libc.mq_open(f'/q{i}'.encode(), os.O_CREAT | os.O_RDWR, 0o600, ctypes.byref(attr))\n"
+)
+_MQ_HOG = _MQ + (
+    "queues = []\nwhile len(queues) < 1000:\n    q = mq(len(queues))\n    if q < 0:\n        break\n"
+    "    queues.append(q)\nprint(len(queues), errno.errorcode[ctypes.get_errno()])"
+)
+
+
+def test_one_sandbox_exhausting_per_user_quotas_does_not_break_another(box):
     if os.geteuid() != 0:
         pytest.skip("a uid per sandbox needs root")
     with open("/proc/sys/fs/inotify/max_user_instances") as f:
@@ -99,10 +113,12 @@ def test_one_sandbox_exhausting_inotify_instances_does_not_break_another(box):
         held = hog.run(_INOTIFY)  # keeps its instances: the variables persist
         count, err = held.stdout.split()
         assert err == "EMFILE" and int(count) <= limit
-        probe = box.run(
-            "import ctypes\nfd = ctypes.CDLL(None).inotify_init1(0)\nprint(fd >= 0)\nimport os\nos.close(fd)"
-        )
+        probe = box.run("import ctypes, os\nfd = ctypes.CDLL(None).inotify_init1(0)\nprint(fd >= 0)\nos.close(fd)")
         assert probe.stdout == "True\n"  # the per-user quota of the other sandbox is untouched
+        queues = hog.run(_MQ_HOG)
+        count, err = queues.stdout.split()
+        assert err == "EMFILE" and 0 < int(count) < 1000  # RLIMIT_MSGQUEUE of its uid reached
+        assert box.run(_MQ + "print(mq(0) >= 0)").stdout == "True\n"
 
 
 def test_proc_hides_host_details(box):
