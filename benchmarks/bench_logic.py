@@ -8,8 +8,10 @@ zebra puzzles, knights and knaves), at matched sizes, three measures:
    (reasoning-gym's dataset construction, e.g. its list of every n-queens solution; thinkgym's
    per-process caches, e.g. its own list of every n-queens solution and the rule clauses per board
    size, are emptied before each row so the first item pays for them). The ratio is thinkgym /
-   reasoning-gym from that one run. thinkgym's figure includes what it does on top (proving
-   uniqueness, counting solutions up to 10, recording the solver's effort). The distinct-problem
+   reasoning-gym from that one run. Time is the process's CPU time (``time.process_time``), not
+   wall time, so other processes on a shared machine do not inflate either side. thinkgym's
+   figure includes what it does on top (proving uniqueness, counting solutions up to 10,
+   recording the solver's effort). The distinct-problem
    counts (identical problems on each side) are reported separately.
 2. Whether each project's stored answer passes its own scorer (score == 1.0).
 3. Valid-but-different answers: for every instance, MiniSat (through thinkgym's encodings, fed the
@@ -19,7 +21,7 @@ zebra puzzles, knights and knaves), at matched sizes, three measures:
    asks for one attribute) and knights and knaves (unique on both sides) are not applicable.
 
 Run:  python benchmarks/bench_logic.py [--count 200]
-      python benchmarks/bench_logic.py --speed-only [--count 2000]   # the shared families, speed only
+      python benchmarks/bench_logic.py --speed-only [--count 2000] [--repeat 3] [--only N-queens,Graph]
       python benchmarks/bench_logic.py --scaling [--count 200]   # speed only, N-queens and
       graph colouring over board sizes
 Needs ``pip install reasoning-gym`` (0.1.25 was measured); nothing is downloaded at run time.
@@ -175,17 +177,17 @@ def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> 
     for label, (rg_name, rg_cfg, puzzle, params) in pairs.items():
         fam = logic.get(puzzle)
         clear_caches()
-        t = time.perf_counter()
+        t = time.process_time()
         ds = reasoning_gym.create_dataset(rg_name, size=count, seed=1000, **rg_cfg)
-        rg_t, ours_t = time.perf_counter() - t, 0.0  # rg's dataset set-up (n-queens: all solutions) counts
+        rg_t, ours_t = time.process_time() - t, 0.0  # rg's dataset set-up (n-queens: all solutions) counts
         ours: list[Any] = []
         rg_items: list[Any] = []
         for i in range(count):  # one item each, alternately: a shared machine's load hits both alike
-            t = time.perf_counter()
+            t = time.process_time()
             rg_items.append(ds[i])
-            t2 = time.perf_counter()
+            t2 = time.process_time()
             ours.append(fam.generate(params, i))
-            ours_t += time.perf_counter() - t2
+            ours_t += time.process_time() - t2
             rg_t += t2 - t
         n = count
         speed = {
@@ -233,15 +235,22 @@ def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> 
     return rows
 
 
+def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median ratio, with the range of the ratio over all runs."""
+    ordered = sorted(runs, key=lambda r: r["ratio"])
+    return {**ordered[len(ordered) // 2], "runs": len(runs), "low": ordered[0]["ratio"], "high": ordered[-1]["ratio"]}
+
+
 def speed_table(rows: list[dict[str, Any]]) -> str:
     out = [
-        "| family | problems | thinkgym problems/s | reasoning-gym problems/s | ratio | distinct problems "
-        "(thinkgym / rg) |",
-        "|---|---:|---:|---:|---:|---|",
+        "| family | problems | runs | thinkgym problems/s | reasoning-gym problems/s | ratio (median) | ratio range "
+        "| distinct problems (thinkgym / rg) |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
         out.append(
-            f"| {r['family']} | {r['n']} | {r['thinkgym_per_s']:.0f} | {r['rg_per_s']:.0f} | {r['ratio']:.2f}x | "
+            f"| {r['family']} | {r['n']} | {r.get('runs', 1)} | {r['thinkgym_per_s']:.0f} | {r['rg_per_s']:.0f} | "
+            f"{r['ratio']:.2f}x | {r.get('low', r['ratio']):.2f}-{r.get('high', r['ratio']):.2f}x | "
             f"{r['thinkgym_distinct']} / {r['rg_distinct']} |"
         )
     return "\n".join(out)
@@ -268,13 +277,18 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200, help="problems per family and side")
     parser.add_argument("--scaling", action="store_true", help="speed only, over board sizes")
     parser.add_argument("--speed-only", action="store_true", help="the shared families, speed only")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="speed only: runs per row; the table gives the median ratio and its range"
+    )
+    parser.add_argument("--only", default="", help="comma-separated words; keep the rows whose label has one")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {platform.python_version()}, reasoning-gym {version('reasoning-gym')}")
-    if args.scaling:
-        print(speed_table(run(args.count, _scaling_pairs(), speed_only=True)))
-        return
-    if args.speed_only:
-        print(speed_table(run(args.count, speed_only=True)))
+    if args.scaling or args.speed_only:
+        pairs = _scaling_pairs() if args.scaling else PAIRS
+        words = [w for w in args.only.split(",") if w]
+        pairs = {k: v for k, v in pairs.items() if not words or any(w in k for w in words)}
+        runs = [run(args.count, pairs, speed_only=True) for _ in range(args.repeat)]
+        print(speed_table([median_row([r[i] for r in runs]) for i in range(len(pairs))]))
         return
     rows = run(args.count)
     print(table(rows))
