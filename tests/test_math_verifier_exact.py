@@ -456,3 +456,16 @@ def test_labels_with_ratios_lengths_and_tuple_lists() -> None:
             ("{1,3}", "(1,3)", True),
         ]
     )
+
+
+def test_point_count_follows_the_kind_of_function() -> None:
+    """30 numeric points where a difference can hide in a region (branch cuts, |x|), 8 where both
+    sides are meromorphic and a nonzero difference vanishes only at isolated points."""
+    import sympy
+
+    from thinkgym.verifiers.math_identity import meromorphic
+
+    x = sympy.Symbol("x")
+    assert meromorphic(sympy.sin(x) / (x - 1) + sympy.exp(2 * x) + 2**x + sympy.sqrt(2) * x)
+    for branchy in (sympy.sqrt(x), sympy.Abs(x), sympy.log(x), sympy.asin(x), x ** sympy.Rational(1, 3)):
+        assert not meromorphic(branchy + x)

@@ -206,11 +206,11 @@ def _parse(text: str) -> Any:
     return obj
 
 
-def _magnitude(obj: Any) -> float:
+def _magnitude(obj: Any, symbol_bits: float = 8.0) -> float:
     """An upper bound on |log2| of the numbers that evaluating ``obj`` builds (symbols count as
     the small test values substituted for them); raises ``_TooLarge`` over :data:`_MAX_BITS`."""
     if isinstance(obj, sympy.MatrixBase):
-        return max((_magnitude(e) for e in obj), default=0.0)
+        return max((_magnitude(e, symbol_bits) for e in obj), default=0.0)
     if not isinstance(obj, sympy.Basic):
         result = 0.0
     elif isinstance(obj, sympy.Rational):
@@ -218,11 +218,11 @@ def _magnitude(obj: Any) -> float:
     elif isinstance(obj, sympy.Float):
         result = abs(float(sympy.log(abs(obj), 2))) + 64 if obj else 64.0
     elif obj.is_Symbol:
-        result = 8.0
+        result = symbol_bits
     elif not obj.args:
         result = 2.0
     else:
-        sizes = [_magnitude(a) for a in obj.args]
+        sizes = [_magnitude(a, symbol_bits) for a in obj.args]
         if isinstance(obj, sympy.Pow):  # b^(p/q) needs |p| times the bits of b; other exponents up to 2^bits
             e = obj.args[1]
             result = sizes[0] * (float(abs(e.p)) if isinstance(e, sympy.Rational) else 2.0 ** min(sizes[1], 1000.0))
@@ -567,7 +567,9 @@ def judge(gold: dict[str, Any], pred: dict[str, Any], options: dict[str, Any] | 
     except Exception as err:  # noqa: BLE001 - any parser failure means the prediction is unreadable
         return {"correct": False, "reason": "unparseable", "details": {"error": str(err)[:200]}}
     try:
-        bits = max(_magnitude(g), _magnitude(p))
+        _magnitude(g)
+        _magnitude(p)
+        bits = max(_magnitude(g, 1.0), _magnitude(p, 1.0))  # what the numbers written need
     except _TooLarge as err:
         return {"correct": False, "reason": "too_large", "details": {"guard": str(err)}}
     _OPTIONS.dps = min(_MAX_DPS, DPS + math.ceil(bits * _DIGITS_PER_BIT))

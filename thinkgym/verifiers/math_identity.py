@@ -35,6 +35,16 @@ survives with probability ``(1-q)^30``: below 10^-9 for ``q >= 1/2`` (a sign of 
 about 2e-4 for ``q = 1/4``. This bound is weaker than Schwartz-Zippel's, and is stated as such in
 docs/math-verifier.md.
 
+Thirty points are needed only where a difference can be confined to a region: when either side
+holds a function with a branch cut or a non-analytic one (a non-integer power of a variable, a
+logarithm, an inverse trigonometric function, ``|x|``, floor, sign). When both sides are
+*meromorphic* in their variables (``+ - * /``, integer powers, ``c^x`` for a constant ``c > 0``,
+exp, trigonometric and hyperbolic functions, factorial, gamma, binomial; :func:`meromorphic`),
+both are real at real points where defined, undefined only at isolated poles, and a nonzero
+difference vanishes only at isolated points: no region exists to be missed, each point alone
+exposes a wrong answer except with the negligible probability above, and
+:data:`MEROMORPHIC_POINTS` (8) points are used.
+
 A value agrees when the two sides differ by at most ``10^-(dps-15)`` times the largest term met
 while evaluating either side (so cancellation does not count as disagreement); a difference
 between that and ``10^-20`` of the scale is settled again at 2.5 times the digits. When too few points are
@@ -45,25 +55,29 @@ SymPy (``simplify(g - p) == 0``).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import random
+from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
 import mpmath
 import sympy
+from mpmath.libmp import from_man_exp
 from sympy.core.function import AppliedUndef
 
-__all__ = ["NUMERIC_POINTS", "degree_bound", "identical", "make_rng"]
+__all__ = ["MEROMORPHIC_POINTS", "NUMERIC_POINTS", "degree_bound", "identical", "make_rng", "meromorphic"]
 
 NUMERIC_POINTS = 30
+MEROMORPHIC_POINTS = 8  # for differences that can vanish only at isolated points (see module docstring)
 _EXACT_BITS = 32  # exact-mode coordinates are integers in [-2^32, 2^32)
 _TARGET_BITS = 30  # a wrong answer survives with probability at most 2^-30 (< 1e-9)
 _MAX_DEGREE = 1 << 12  # above it, exact values grow past 135,000 bits: evaluated numerically
 DPS = 60  # working precision (digits) for expressions of ordinary size; see identical()
 _SETTLE = 15  # digits of working precision that may be lost to rounding: agreement is to dps - 15
-_DISAGREE = 20  # a relative difference over 10^-20 is a disagreement at any precision
+_DISAGREE_AT = mpmath.mpf(10) ** -20  # a relative difference over this disagrees at any precision
 _MAX_TRIES = 4  # points drawn per needed point before giving up on undefined ones
 
 
@@ -280,26 +294,31 @@ class _Numeric:
         raise _NotModelled(type(expr).__name__)
 
 
-def _numeric_points(symbols: list[Any], rng: random.Random, positive: bool, count: int) -> list[dict[Any, Any]]:
-    """``count`` points; see the module docstring for the distribution."""
+def _numeric_points(symbols: list[Any], rng: random.Random, positive: bool, count: int) -> Iterator[dict[Any, Any]]:
+    """``count`` points, drawn as they are asked for; see the module docstring for the
+    distribution."""
     n = len(symbols)
     order = list(range(count))
     rng.shuffle(order)
     flips = [rng.getrandbits(1) for _ in symbols]
-    points = []
     for j in order:
         point = {}
         for i, s in enumerate(symbols):
-            mantissa = rng.randrange(1 << 40, 1 << 41)
-            value = mpmath.ldexp(mpmath.mpf(mantissa), rng.randint(-46, -34))
+            value = mpmath.mpf(from_man_exp(rng.randrange(1 << 40, 1 << 41), rng.randint(-46, -34)))
             negative = ((j >> i) & 1) ^ flips[i] if n <= 4 else rng.getrandbits(1)
             point[s] = value if positive or not negative else -value
-        points.append(point)
-    return points
+        yield point
 
 
 def _real(v: Any, scale: Any, dps: int) -> bool:
-    return not isinstance(v, mpmath.mpc) or abs(v.imag) <= mpmath.mpf(10) ** (_SETTLE - dps) * max(scale, abs(v), 1)
+    return not isinstance(v, mpmath.mpc) or abs(v.imag) <= _agree(dps) * max(scale, abs(v), 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _agree(dps: int) -> Any:
+    """The relative difference below which two values agree at ``dps`` digits."""
+    with mpmath.workdps(dps):
+        return mpmath.mpf(10) ** (_SETTLE - dps)
 
 
 def _compare(g: Any, p: Any, point: dict[Any, Any], dps: int, settled: bool = False) -> bool | None:
@@ -322,11 +341,36 @@ def _compare(g: Any, p: Any, point: dict[Any, Any], dps: int, settled: bool = Fa
     if _real(vg, scale, dps) != _real(vp, scale, dps):
         return False
     diff = abs(vg - vp)
-    if diff <= mpmath.mpf(10) ** (_SETTLE - dps) * scale:
+    if diff <= _agree(dps) * scale:
         return True
-    if diff > mpmath.mpf(10) ** -_DISAGREE * scale or settled:
+    if diff > _DISAGREE_AT * scale or settled:
         return False
     return _compare(g, p, point, dps * 5 // 2, settled=True)
+
+
+_MEROMORPHIC = (
+    sympy.exp, sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc,
+    sympy.sinh, sympy.cosh, sympy.tanh, sympy.coth, sympy.sech, sympy.csch,
+    sympy.factorial, sympy.gamma, sympy.binomial,
+)  # fmt: skip
+
+
+def meromorphic(expr: Any) -> bool:
+    """Whether ``expr`` is built only from operations that are meromorphic in its variables (no
+    branch cut, no absolute value, floor or sign): then it is real at real points where defined,
+    and a nonzero difference of two such expressions vanishes only at isolated points."""
+    if not expr.free_symbols:
+        return True
+    if isinstance(expr, sympy.Symbol):
+        return True
+    if isinstance(expr, (sympy.Add, sympy.Mul)) or isinstance(expr, _MEROMORPHIC):
+        return all(meromorphic(a) for a in expr.args)
+    if isinstance(expr, sympy.Pow):
+        if isinstance(expr.exp, sympy.Integer):
+            return meromorphic(expr.base)
+        base = expr.base  # c^f(x) with a constant c > 0 is exp(f(x) log c)
+        return not base.free_symbols and bool(base.is_positive) and meromorphic(expr.exp)
+    return False
 
 
 def _numeric_identity(
@@ -334,15 +378,15 @@ def _numeric_identity(
 ) -> bool | None:
     if not symbols:  # two constants: one evaluation decides
         return _compare(g, p, {}, dps)
+    needed = MEROMORPHIC_POINTS if meromorphic(g) and meromorphic(p) else NUMERIC_POINTS
     agreed = 0
-    points = _numeric_points(symbols, rng, positive, NUMERIC_POINTS * _MAX_TRIES)
-    for point in points:
+    for point in _numeric_points(symbols, rng, positive, needed * _MAX_TRIES):
         verdict = _compare(g, p, point, dps)
         if verdict is False:
             return False
         if verdict:
             agreed += 1
-            if agreed == NUMERIC_POINTS:
+            if agreed == needed:
                 return True
     return None
 
