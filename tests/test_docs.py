@@ -30,6 +30,9 @@ from pathlib import Path
 
 import pytest
 
+# the module fixture runs every file (two at a time) before the first test: about 45 s of CPU
+pytestmark = pytest.mark.timeout(900)
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FILE_TIMEOUT_S = 240
