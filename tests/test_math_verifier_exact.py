@@ -469,3 +469,16 @@ def test_point_count_follows_the_kind_of_function() -> None:
     assert meromorphic(sympy.sin(x) / (x - 1) + sympy.exp(2 * x) + 2**x + sympy.sqrt(2) * x)
     for branchy in (sympy.sqrt(x), sympy.Abs(x), sympy.log(x), sympy.asin(x), x ** sympy.Rational(1, 3)):
         assert not meromorphic(branchy + x)
+
+
+def test_the_issue_reproduction_in_the_env() -> None:
+    """Math-RLVR-v0, family linear_system, level 1, seed 0: gold (1, -5); "1 < x < -5" earned 1.0."""
+    import gymnasium
+
+    import thinkgym  # noqa: F401 - registers the envs
+
+    env = gymnasium.make("Math-RLVR-v0", family="linear_system", level=1)
+    assert env.reset(seed=0)[1]["problem"]["answer"] == "(1, -5)"
+    assert env.step("\\boxed{1 < x < -5}")[1] == 0.0
+    env.reset(seed=0)
+    assert env.step("\\boxed{(1,-5)}")[1] == 1.0
