@@ -3,6 +3,7 @@
 loopback (the external inference service; it streams canned replies): the rewards in verifiers'
 traces equal the thinkgym env's for the same replies."""
 
+import asyncio
 import json
 import os
 import shutil
@@ -21,7 +22,15 @@ from thinkgym.integrations.record import record
 
 pytest.importorskip("verifiers.v1", reason="verifiers is not installed: pip install 'thinkgym[verifiers]'")
 
-from thinkgym.integrations.verifiers import ThinkgymTaskset, ThinkgymTasksetConfig, score  # noqa: E402
+from thinkgym.integrations.verifiers import (  # noqa: E402
+    ThinkgymTaskset,
+    ThinkgymTasksetConfig,
+    load_environment,
+    score,
+)
+
+verifiers = sys.modules["verifiers"]
+CLASSIC = hasattr(verifiers, "SingleTurnEnv")  # 0.3.x ships the classic API (and v1); 0.4 only v1
 
 
 class CannedChat:
@@ -105,6 +114,7 @@ def test_taskset_yields_the_envs_problems_and_refuses_multi_turn_envs():
 
 
 @pytest.mark.slow  # vf-eval bootstraps its harness program with uv (first run downloads its deps from PyPI)
+@pytest.mark.skipif(CLASSIC, reason="verifiers 0.3.x: vf-eval is the classic CLI there (see the classic test)")
 def test_vf_eval_scores_rollouts_with_the_env_reward(tmp_path):
     if shutil.which("uv") is None:
         pytest.skip("vf-eval's subprocess runtime needs uv on PATH (pip install uv)")
@@ -147,3 +157,31 @@ def test_vf_eval_scores_rollouts_with_the_env_reward(tmp_path):
     assert len(server.requests) >= 3, "every rollout asked the local server"
     record("verifiers", "reward", "`@vf.reward` calling the env, scored by `vf-eval`")
     record("verifiers", "single_turn", "v1 taskset via `vf-eval` (null harness, subprocess runtime)")
+
+
+@pytest.mark.skipif(not CLASSIC, reason="the classic API (SingleTurnEnv) is verifiers 0.3.x only")
+def test_classic_single_turn_env_evaluates_with_the_env_reward():
+    from openai import AsyncOpenAI
+
+    env = load_environment("Saturn-SAT-v0", env_kwargs={"level": 2}, num_examples=3, seed=1)
+    rows = list(env.eval_dataset if env.eval_dataset is not None else env.dataset)
+    problems = [json.loads(json.loads(r["info"])["problem"]) if isinstance(r["info"], str)
+                else json.loads(r["info"]["problem"]) for r in rows]  # fmt: skip
+    sent = [f"\\boxed{{{problems[0]['answer']}}}", "\\boxed{" + "2" * len(problems[1]["answer"]) + "}", "none"]
+    server = CannedChat({r["question"].strip(): reply for r, reply in zip(rows, sent, strict=True)})
+
+    async def evaluate():
+        client = verifiers.OpenAIChatCompletionsClient(AsyncOpenAI(base_url=server.url, api_key="canned"))
+        return await env.evaluate(client, "canned", num_examples=3, rollouts_per_example=1, max_concurrent=3)
+
+    try:
+        results = asyncio.run(evaluate())
+    finally:
+        server.close()
+    outputs = results["outputs"]
+    got = {o["answer"]: o["reward"] for o in outputs}
+    expected = {p["answer"]: score("Saturn-SAT-v0", {"level": 2}, p, r) for p, r in zip(problems, sent, strict=True)}
+    assert len(outputs) == 3 and got == expected and sorted(expected.values())[-1] == 1.0
+    assert len(server.requests) == 3
+    record("verifiers 0.3 (classic)", "reward", "`vf.Rubric` reward calling the env, `env.evaluate`")
+    record("verifiers 0.3 (classic)", "single_turn", "`load_environment` -> `vf.SingleTurnEnv`, local server")

@@ -8,7 +8,7 @@
 - :mod:`thinkgym.integrations.openenv`: any thinkgym env served over OpenEnv's protocol
   (``thinkgym serve``), and a client (extra ``openenv``);
 - :mod:`thinkgym.integrations.verifiers`: thinkgym envs as Prime Intellect ``verifiers`` tasksets
-  (extra ``verifiers``);
+  (extra ``verifiers``, 0.4) and as a classic ``SingleTurnEnv`` (extra ``verifiers-classic``, 0.3);
 - :mod:`thinkgym.integrations.skyrl`: thinkgym envs as SkyRL-gym text envs (extra ``skyrl-gym``).
 
 Importing this package imports none of those libraries; each module imports its library only when

@@ -28,7 +28,14 @@ FEATURES = {
     "served": "served env",
 }
 # library -> PyPI distribution whose version is reported
-LIBRARIES = {"OpenEnv": "openenv", "SkyRL-gym": "skyrl-gym", "verifiers": "verifiers", "verl": "verl", "TRL": "trl"}
+LIBRARIES = {
+    "OpenEnv": "openenv",
+    "SkyRL-gym": "skyrl-gym",
+    "verifiers": "verifiers",
+    "verifiers 0.3 (classic)": "verifiers",
+    "verl": "verl",
+    "TRL": "trl",
+}
 START, END = "<!-- integrations-table:start -->", "<!-- integrations-table:end -->"
 
 

@@ -19,6 +19,9 @@ then ``vf-eval thinkgym_tasks -m MODEL --client.base-url URL --env.taskset.env S
 
 Multi-turn envs (``CodeInterpreter-*``, ``Markovian-*``) are refused: their raw-continuation
 protocol does not map onto v1's harness-driven chat turns (see docs/integrations.md).
+
+The classic API (verifiers 0.3.x, ``vf.SingleTurnEnv``; gone in 0.4): :func:`load_environment`
+returns a ``SingleTurnEnv`` over the same problems whose rubric is the same env reward.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import gymnasium
 import verifiers.v1 as vf
 from pydantic import Field
 
-__all__ = ["ThinkgymData", "ThinkgymTask", "ThinkgymTaskset", "ThinkgymTasksetConfig", "score"]
+__all__ = ["ThinkgymData", "ThinkgymTask", "ThinkgymTaskset", "ThinkgymTasksetConfig", "load_environment", "score"]
 
 _MULTI_TURN = ("CodeInterpreter-", "Markovian-")
 
@@ -87,6 +90,7 @@ class ThinkgymTaskset(vf.Taskset[ThinkgymTask, ThinkgymTasksetConfig]):
                 prompt, info = env.reset(seed=config.seed + i)
                 problem = info["problem"]
                 data = ThinkgymData(
+                    idx=i,
                     id=problem["id"],
                     prompt=prompt,
                     env=config.env,
@@ -96,3 +100,54 @@ class ThinkgymTaskset(vf.Taskset[ThinkgymTask, ThinkgymTasksetConfig]):
                 yield ThinkgymTask(data, config.task)
         finally:
             env.close()
+
+
+def _last_reply(completion: Any) -> str:
+    """The text of the last assistant message (a string completion is itself)."""
+    if isinstance(completion, str):
+        return completion
+    for message in reversed(list(completion)):
+        role = message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
+        if role == "assistant":
+            content = message.get("content") if isinstance(message, dict) else getattr(message, "content", None)
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+def load_environment(
+    env: str = "Math-RLVR-v0",
+    env_kwargs: dict[str, Any] | None = None,
+    num_examples: int = 100,
+    seed: int = 0,
+    **kwargs: Any,
+) -> Any:
+    """The classic API (verifiers 0.3.x): a ``vf.SingleTurnEnv`` whose rows are the env's problems
+    for seeds ``seed .. seed + num_examples - 1`` (``question``, ``answer``, ``info`` with the
+    problem) and whose rubric is one async reward, the env's reward for the last assistant
+    message. ``kwargs`` go to ``SingleTurnEnv`` (``system_prompt``, ``sampling_args``, ...)."""
+    import verifiers as classic
+    from datasets import Dataset
+
+    if not hasattr(classic, "SingleTurnEnv"):
+        raise ImportError(
+            f"load_environment needs the classic verifiers API (0.3.x); verifiers {classic.__version__} "
+            "has tasksets only: use ThinkgymTaskset"
+        )
+    env_kwargs = dict(env_kwargs or {})
+    tasks = ThinkgymTaskset(ThinkgymTasksetConfig(env=env, env_kwargs=env_kwargs, num_tasks=num_examples, seed=seed))
+    rows = [
+        {
+            "question": task.data.prompt,
+            "answer": json.loads(task.data.problem)["answer"],
+            "info": json.dumps({"env": env, "env_kwargs": env_kwargs, "problem": task.data.problem}),
+        }
+        for task in tasks
+    ]
+
+    async def thinkgym_reward(completion: Any, info: Any) -> float:
+        info = json.loads(info) if isinstance(info, str) else info
+        reply = _last_reply(completion)
+        return await asyncio.to_thread(score, info["env"], info["env_kwargs"], info["problem"], reply)
+
+    rubric = classic.Rubric(funcs=[thinkgym_reward], weights=[1.0])
+    return classic.SingleTurnEnv(dataset=Dataset.from_list(rows), rubric=rubric, **kwargs)
