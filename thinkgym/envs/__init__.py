@@ -2,6 +2,7 @@
 
 from thinkgym.envs.base import DEFAULT_REWARDS, ReasoningEnv
 from thinkgym.envs.code_interpreter import CodeInterpreter
+from thinkgym.envs.logic import LogicEnv, LogicMixEnv
 from thinkgym.envs.markovian import MarkovianThinking
 from thinkgym.envs.math import MaskedStepEnv, MathDatasetEnv, MathRLVREnv, StepOrderEnv
 from thinkgym.envs.sat import SaturnSATEnv
@@ -11,6 +12,8 @@ from thinkgym.envs.thinking import ThinkingMode
 __all__ = [
     "CodeInterpreter",
     "DEFAULT_REWARDS",
+    "LogicEnv",
+    "LogicMixEnv",
     "MarkovianThinking",
     "MaskedStepEnv",
     "MathDatasetEnv",

@@ -28,13 +28,16 @@ Reward (default, CoRT paper Eq. 3): ``R = R_a + ω·R_c``, ``R_a`` = 1 when the 
 correct else 0, ``R_c`` = −1 when every executed cell failed (raised, timed out, crashed or
 printed nothing), ω = 0.1. As in CoRT's code, an episode without any cell counts as "all
 failed" (``all([])``). Pass ``reward_fn(verdict, cells) -> float`` to change it, e.g.
-``lambda v, cells: float(v.correct)``.
+``lambda v, cells: float(v.correct)``. A verdict the verifier could not reach (``verifier_error``)
+pays the wrapped env's ``rewards["verifier_error"]`` instead, whatever ``reward_fn`` says.
 
 Info, every step: ``problem`` (as the wrapped env's), ``stop`` (stop strings for the next segment), ``tool_calls`` and
 ``tool_calls_left``, ``turn`` (``"tool_call"``, ``"continue"`` or ``"final"``), ``env_text``
 (what the environment wrote this turn: mask it out of the loss, CoRT §3.4) and ``segments``
 (the transcript after the prompt as ``{"source": "model"|"env", "text"}`` items, for masking a
-whole response). ``cell`` after a tool call (the :class:`ExecResult` as a dict). At the end,
+whole response). Every info is a fresh copy: editing one (its ``segments`` included) changes
+neither the transcript the verifier judges nor the reward. ``cell`` after a tool call (the
+:class:`ExecResult` as a dict). At the end,
 the wrapped env's ``verdict`` and ``problem``, and ``all_cells_failed``.
 
 Arguments: ``max_tool_calls`` (15, CoRT's inference setting), ``output_head`` / ``output_tail``
@@ -57,6 +60,7 @@ from gymnasium.envs.registration import load_env_creator
 from gymnasium.error import ResetNeeded
 
 from thinkgym.core import Verdict
+from thinkgym.envs.base import fresh
 from thinkgym.sandbox import ExecResult, PythonSandbox, SandboxPool
 
 __all__ = [
@@ -109,9 +113,15 @@ def _truncate(text: str, head: int, tail: int) -> str:
     return text[:head] + "..." + (text[-tail:] if tail else "")
 
 
+# Control characters other than newline and tab (C0, DEL, C1), shown escaped: raw terminal
+# escape sequences or carriage returns from a cell never reach the model or a log viewer as such.
+_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\t"}
+
+
 def format_output(result: ExecResult, head: int = 400, tail: int = 400) -> str:
     """The text inside the output block: the stripped stdout, then, when the cell failed, the
-    traceback (or the error line for timeouts and crashes), cut to head + tail characters."""
+    traceback (or the error line for timeouts and crashes), cut to head + tail characters, with
+    control characters other than newline and tab escaped (``\\x1b``)."""
     parts = [result.stdout.strip()] if result.stdout.strip() else []
     if not result.ok:
         stderr = result.stderr.strip()
@@ -119,7 +129,7 @@ def format_output(result: ExecResult, head: int = 400, tail: int = 400) -> str:
             parts.append(stderr)
         if result.error and result.error not in stderr:
             parts.append(result.error)
-    return _truncate("\n".join(parts), head, tail)
+    return _truncate("\n".join(parts), head, tail).translate(_CONTROL_ESCAPES)
 
 
 def _code_call(segment: str) -> tuple[str, str] | None:
@@ -195,13 +205,13 @@ class CodeInterpreter(gymnasium.Wrapper[str, str, str, str]):
     def _info(self, turn: str, env_text: str) -> dict[str, Any]:
         left = self.max_tool_calls - self._calls
         return {
-            "problem": self._problem,
+            "problem": fresh(self._problem),
             "stop": list(STOP) if left > 0 and turn != "final" else [],
             "tool_calls": self._calls,
             "tool_calls_left": left,
             "turn": turn,
             "env_text": env_text,
-            "segments": list(self._segments),
+            "segments": fresh(self._segments),
         }
 
     def _write(self, source: str, text: str) -> None:
@@ -212,7 +222,7 @@ class CodeInterpreter(gymnasium.Wrapper[str, str, str, str]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         self._release_sandbox()
         prompt, inner_info = self.env.reset(seed=seed, options=options)
-        self._problem = inner_info.get("problem")
+        self._problem = fresh(inner_info.get("problem"))  # the wrapper's own copy: every info gets a fresh one
         self._active = True
         self._calls = 0
         self._cells = []
@@ -255,9 +265,12 @@ class CodeInterpreter(gymnasium.Wrapper[str, str, str, str]):
         self._active = False
         self._release_sandbox()
         response = "".join(s["text"] for s in self._segments if s["source"] == "model")
-        obs, _, _, truncated, inner_info = self.env.step(response)
-        verdict = Verdict.from_dict(inner_info["verdict"])
-        reward = float(self.reward_fn(verdict, list(self._cells)))
+        obs, inner_reward, _, truncated, inner_info = self.env.step(response)
+        verdict = Verdict.from_dict(fresh(inner_info["verdict"]))
+        if verdict.verifier_error:  # the verifier could not decide: the inner env's rewards["verifier_error"]
+            reward = float(inner_reward)
+        else:
+            reward = float(self.reward_fn(verdict, list(self._cells)))
         all_failed = all(cell_failed(c) for c in self._cells)
         return obs, reward, True, truncated, {**inner_info, **self._info("final", ""), "all_cells_failed": all_failed}
 

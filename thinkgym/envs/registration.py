@@ -56,6 +56,42 @@ ENVS: dict[str, tuple[str, str]] = {
         "thinkgym.envs.sql:Text2SQLDiscriminateEnv",
         'Judge whether a candidate SQL query answers the question (JSON {"correct": ...}), labels by execution',
     ),
+    "Logic-Sudoku-v0": (
+        "thinkgym.envs.logic:LogicSudokuEnv",
+        "Sudoku 4x4/6x6/9x9, givens removed while the solution stays unique, 4 levels by solver effort",
+    ),
+    "Logic-GraphColouring-v0": (
+        "thinkgym.envs.logic:LogicGraphColouringEnv",
+        "k-colour a graph with a planted colouring; any proper colouring accepted, 5 levels by solver effort",
+    ),
+    "Logic-NQueens-v0": (
+        "thinkgym.envs.logic:LogicNQueensEnv",
+        "Complete n-queens around pre-placed queens; any valid completion accepted, 5 levels by solver effort",
+    ),
+    "Logic-Futoshiki-v0": (
+        "thinkgym.envs.logic:LogicFutoshikiEnv",
+        "Futoshiki (Latin square with inequalities), unique, 5 levels by solver effort",
+    ),
+    "Logic-Skyscrapers-v0": (
+        "thinkgym.envs.logic:LogicSkyscrapersEnv",
+        "Skyscrapers (Latin square with visibility clues), unique, 4 levels by solver effort",
+    ),
+    "Logic-KnightsKnaves-v0": (
+        "thinkgym.envs.logic:LogicKnightsKnavesEnv",
+        "Knights and knaves in words, unique, 5 levels by solver effort",
+    ),
+    "Logic-Zebra-v0": (
+        "thinkgym.envs.logic:LogicZebraEnv",
+        "Zebra (Einstein) puzzles in words, unique, 5 levels by solver effort",
+    ),
+    "Logic-Nonogram-v0": (
+        "thinkgym.envs.logic:LogicNonogramEnv",
+        "Nonograms with row/column run clues, unique, 5 levels by solver effort",
+    ),
+    "Logic-Mix-v0": (
+        "thinkgym.envs.logic:LogicMixEnv",
+        "The eight logic-puzzle families as a weighted mixture (mixture={family: weight}), 5 levels",
+    ),
 }
 
 
