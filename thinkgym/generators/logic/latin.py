@@ -44,20 +44,21 @@ def cell_var(n: int) -> Cell:
     return x
 
 
-def latin_square_cnf(n: int) -> tuple[CNF, Cell]:
+def latin_square_cnf(n: int, native: bool = False) -> tuple[CNF, Cell]:
     """One-hot Latin square of order n: x(r, c, v) true when cell (r, c) holds v (1..n); every cell
-    one value, every row and column each value once. Returns (a fresh cnf, x)."""
-    cnf = CNF()
-    clauses, cnf.top = _latin_rules(n)
-    cnf.clauses = list(clauses)
+    one value, every row and column each value once. Returns (a fresh cnf, x). ``native``: the
+    at-most-one halves are native AtMost-1 constraints (``cnf.atmosts``, Minicard)."""
+    rules = _latin_rules(n, native)
+    cnf = CNF(native_cardinality=native)
+    cnf.top, cnf.clauses, cnf.atmosts = rules.top, list(rules.clauses), list(rules.atmosts)
     return cnf, cell_var(n)
 
 
 @cache
-def _latin_rules(n: int) -> tuple[tuple[list[int], ...], int]:
-    """The rule clauses, built once per order (clauses are never mutated: copies of the outer list
-    are extended, inner lists are shared)."""
-    cnf = CNF()
+def _latin_rules(n: int, native: bool) -> CNF:
+    """The rules, built once per order (never mutated: ``latin_square_cnf`` copies the outer lists;
+    inner lists are shared)."""
+    cnf = CNF(native_cardinality=native)
     cnf.top = n * n * n
     x = cell_var(n)
     for r in range(n):
@@ -67,7 +68,7 @@ def _latin_rules(n: int) -> tuple[tuple[list[int], ...], int]:
         for i in range(n):
             cnf.exactly_one([x(i, c, v) for c in range(n)])
             cnf.exactly_one([x(r, i, v) for r in range(n)])
-    return tuple(cnf.clauses), cnf.top
+    return cnf
 
 
 def decode_grid(n: int, x: Cell, true: set[int]) -> list[list[int]]:

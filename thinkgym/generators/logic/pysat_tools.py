@@ -35,6 +35,11 @@ from typing import Any
 from pysat.card import CardEnc, EncType
 from pysat.solvers import Minicard, Minisat22
 
+try:  # pysat's C extension: loading a few hundred constraints is the main cost of a small puzzle
+    import pysolvers as _raw
+except ImportError:  # pragma: no cover - another pysat layout: the public wrappers are used
+    _raw = None
+
 __all__ = ["CNF", "SOLUTION_CAP", "Symmetry", "UniqueChecker", "measure", "minimise", "new_solver", "solve_first"]
 
 SOLUTION_CAP = 10
@@ -107,11 +112,18 @@ def new_solver(clauses: Iterable[Sequence[int]], atmosts: Sequence[tuple[Sequenc
     if not atmosts:
         return Minisat22(bootstrap_with=clauses)
     solver = Minicard()
-    add_clause, add_atmost = solver.add_clause, solver.add_atmost
+    handle = getattr(solver, "minicard", None)
+    if _raw is not None and handle is not None:  # pysat's C calls without the per-call Python wrapper
+        add_cl, add_am = _raw.minicard_add_cl, _raw.minicard_add_am
+        for clause in clauses:
+            add_cl(handle, clause)
+        for lits, bound in atmosts:
+            add_am(handle, lits, bound)
+        return solver
     for clause in clauses:
-        add_clause(clause)
+        solver.add_clause(clause)
     for lits, bound in atmosts:
-        add_atmost(lits, bound)
+        solver.add_atmost(lits, bound)
     return solver
 
 
@@ -143,8 +155,14 @@ class UniqueChecker:
     """Is ``solution`` (the true literals of the answer variables) the only solution of ``clauses``
     under a set of hint literals? One incremental solver, the blocking clause behind a selector."""
 
-    def __init__(self, clauses: list[list[int]], top: int, solution: Sequence[int]) -> None:
-        self.solver = Minisat22(bootstrap_with=clauses)
+    def __init__(
+        self,
+        clauses: list[list[int]],
+        top: int,
+        solution: Sequence[int],
+        atmosts: Sequence[tuple[Sequence[int], int]] = (),
+    ) -> None:
+        self.solver = new_solver(clauses, atmosts)
         self.selector = top + 1
         self.solver.add_clause([-self.selector, *(-lit for lit in solution)])
         self.calls = 0

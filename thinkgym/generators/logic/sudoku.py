@@ -46,15 +46,16 @@ def shuffled_latin(n: int, h: int, w: int, rng: random.Random) -> list[list[int]
 
 
 @cache
-def _box_rules(n: int) -> tuple[list[int], ...]:
-    """Each value once per box (built once per size, never mutated)."""
-    cnf, x = CNF(), cell_var(n)
+def _box_rules(n: int) -> CNF:
+    """Each value once per box, at-most-one as native constraints (built once per size, never
+    mutated)."""
+    cnf, x = CNF(native_cardinality=True), cell_var(n)
     h, w = BOXES[n]
     for v in range(1, n + 1):
         for br in range(0, n, h):
             for bc in range(0, n, w):
                 cnf.exactly_one([x(br + i, bc + j, v) for i in range(h) for j in range(w)])
-    return tuple(cnf.clauses)
+    return cnf
 
 
 class Sudoku(Puzzle):
@@ -89,8 +90,13 @@ class Sudoku(Puzzle):
         return {"size": size, "holes": holes}
 
     def cnf(self, n: int) -> tuple[CNF, Any]:
-        cnf, x = latin_square_cnf(n)
-        cnf.clauses.extend(_box_rules(n))
+        """The rules, each "exactly one" (per cell, and per value in each row, column and box) as a
+        clause and a native AtMost-1 constraint (Minicard): 8n² calls to load instead of the
+        pairwise encoding's 4n²(1 + n(n-1)/2) clauses (648 instead of 11,988 for 9x9)."""
+        cnf, x = latin_square_cnf(n, native=True)
+        box = _box_rules(n)
+        cnf.clauses += box.clauses
+        cnf.atmosts += box.atmosts
         return cnf, x
 
     def build(self, params: dict[str, Any], rng: random.Random) -> tuple[dict[str, Any], Any]:
@@ -99,7 +105,7 @@ class Sudoku(Puzzle):
         solution = shuffled_latin(n, h, w, rng)
         cnf, x = self.cnf(n)
         givens = [x(r, c, solution[r][c]) for r in range(n) for c in range(n)]
-        checker = UniqueChecker(cnf.clauses, cnf.top, givens)
+        checker = UniqueChecker(cnf.clauses, cnf.top, givens, cnf.atmosts)
         kept = set(minimise(checker, givens, rng, params["holes"]))
         checker.close()
         grid = [[solution[r][c] if x(r, c, solution[r][c]) in kept else 0 for c in range(n)] for r in range(n)]
