@@ -9,8 +9,8 @@ store. Sides alternate ``--repeats`` times after one warm-up update each, and th
 reported, so a shared machine's changing load hits all sides alike. The in-process learner runs
 with 1 and with 2 torch threads; each Ray learner has 1 CPU and 1 thread.
 
-Run:  python benchmarks/bench_learners.py [--hidden 384 --layers 8 --groups 8 --group-size 8
-      --tokens 64 --micro-batch 16 --repeats 5]
+Run:  python benchmarks/bench_learners.py [--hidden 384 --layers 8 --groups 4 --group-size 4
+      --tokens 32 --prompt 16 --micro-batch 8 --repeats 3]
 """
 
 from __future__ import annotations
@@ -36,14 +36,16 @@ from thinkgym.agents.grpo.trainer import update  # noqa: E402
 from thinkgym.agents.models import build_tiny_model, build_tiny_tokenizer, load_model  # noqa: E402
 
 
-def random_batch(groups: int, group_size: int, tokens: int, vocab: int, seed: int = 0):
+def random_batch(groups: int, group_size: int, tokens: int, prompt: int, vocab: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     rows, adv = [], []
     for _ in range(groups):
         rewards = rng.integers(0, 2, group_size).astype(float)
         adv += list((rewards - rewards.mean()) / (rewards.std() + 1e-6))
         for _ in range(group_size):
-            rows.append((rng.integers(0, vocab, 48).tolist(), rng.integers(0, vocab, tokens).tolist(), [1] * tokens))
+            rows.append(
+                (rng.integers(0, vocab, prompt).tolist(), rng.integers(0, vocab, tokens).tolist(), [1] * tokens)
+            )
     return collate(rows, adv, list(range(len(rows))), pad_id=0)
 
 
@@ -51,11 +53,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hidden", type=int, default=384)
     parser.add_argument("--layers", type=int, default=8)
-    parser.add_argument("--groups", type=int, default=8)
-    parser.add_argument("--group-size", type=int, default=8)
-    parser.add_argument("--tokens", type=int, default=64)
-    parser.add_argument("--micro-batch", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--groups", type=int, default=4)
+    parser.add_argument("--group-size", type=int, default=4)
+    parser.add_argument("--tokens", type=int, default=32, help="completion tokens per episode")
+    parser.add_argument("--prompt", type=int, default=16, help="prompt tokens per episode")
+    parser.add_argument("--micro-batch", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-shard", action="store_true", help="skip the FSDP2 side")
     args = parser.parse_args()
 
@@ -64,7 +67,7 @@ def main() -> None:
     build_tiny_model(len(tokenizer), hidden_size=args.hidden, num_layers=args.layers).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     base = dict(model=folder, lr=1e-5, micro_batch_size=args.micro_batch, max_new_tokens=args.tokens, steps=1000)
-    batch = random_batch(args.groups, args.group_size, args.tokens, len(tokenizer))
+    batch = random_batch(args.groups, args.group_size, args.tokens, args.prompt, len(tokenizer))
     sizes = [args.group_size] * args.groups
 
     local, _ = load_model(folder)
@@ -106,7 +109,7 @@ def main() -> None:
     base_time = statistics.median(times["in-process, 1 thread"])
     result = {
         "params": n_params,
-        "batch": f"{args.groups}x{args.group_size} episodes, {args.tokens} completion tokens + 48 prompt tokens",
+        "batch": f"{args.groups}x{args.group_size} episodes, {args.tokens} completion + {args.prompt} prompt tokens",
         "cpus": os.cpu_count(),
         "machine": platform.processor() or platform.machine(),
         "seconds_per_update": {name: round(statistics.median(t), 3) for name, t in times.items()},

@@ -32,7 +32,6 @@ state is converted to ``torch.optim`` index-keyed form, so a run can resume with
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 from typing import Any
 
@@ -79,9 +78,13 @@ class Learner:
 
     def __init__(self, cfg: dict[str, Any], rank: int, world: int) -> None:
         self.cfg, self.rank, self.world = GRPOConfig.from_dict(cfg), rank, world
-        gpus = os.environ.get("CUDA_VISIBLE_DEVICES", "")
-        self.device = torch.device("cuda" if torch.cuda.is_available() and gpus else "cpu")
-        if self.device.type == "cpu":
+        import ray
+
+        if ray.get_gpu_ids() and torch.cuda.is_available():  # Ray made its GPU the only visible one
+            self.device = torch.device("cuda", 0)
+            torch.cuda.set_device(self.device)
+        else:
+            self.device = torch.device("cpu")
             torch.set_num_threads(max(1, int(self.cfg.learner_cpus)))
 
     def address(self) -> tuple[str, int]:
