@@ -50,5 +50,14 @@ class MathEnv(ReasoningEnv):
         return self.judge(response, problem)
 
     def judge(self, response: str, problem: Problem) -> Verdict:
-        """The verdict once the format gate has passed."""
-        return math_verifier.verify(response, problem.answer, timeout=self.timeout)
+        """The verdict once the format gate has passed: numbers are exact unless
+        ``problem.metadata["tolerance"]`` gives a tolerance (``{"abs": x}`` / ``{"rel": x}``), and
+        ``problem.metadata["positive_variables"]`` says the variables are positive."""
+        metadata = problem.metadata
+        return math_verifier.verify(
+            response,
+            problem.answer,
+            timeout=self.timeout,
+            tolerance=metadata.get("tolerance"),
+            positive=bool(metadata.get("positive_variables", False)),
+        )
