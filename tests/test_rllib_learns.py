@@ -18,6 +18,7 @@ from thinkgym.agents.rllib.recipe import learn  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.timeout(900)  # about 3 CPU minutes alone; more on a shared machine
 def test_rllib_ppo_raises_held_out_pass_at_1(tmp_path):
     import ray
 
