@@ -15,6 +15,7 @@
 
 Run:  python benchmarks/bench_vllm.py sampling [--sizes 0.1M,10M,100M --prompts 64 --group-size 8 --new-tokens 256]
       python benchmarks/bench_vllm.py grpo [--size 10M --steps 5 --prompts 8 --group-size 8 --max-new-tokens 64]
+      python benchmarks/bench_vllm.py trl-vllm   (does TRL's vLLM colocate mode run here? 2 steps, 0.1M model)
 Needs vLLM (docs/vllm.md) and, for ``grpo``, trl.
 """
 
@@ -128,7 +129,7 @@ def run_sampling(args: argparse.Namespace, tmp: Path) -> None:
         params = save_model(size, folder)
         prompts = [p for p in sat_prompts(chat, args.prompts) for _ in range(args.group_size)]
         hf = hf_tokens_per_s(folder, prompts, args.new_tokens)
-        row = f"{size:>6} {params / 1e6:>7.2f}M {len(prompts):>6} x {args.new_tokens:<5} {hf:>9.0f} "
+        row = f"{size:>6} {params / 1e6:>7.2f}M {len(prompts):>6} x {args.new_tokens:<5} {hf:>9.1f} "
         for dtype in args.dtypes:
             v = vllm_tokens_per_s(folder, prompts, args.new_tokens, dtype)
             row += f"{v:>20.0f} {v / hf:>5.1f}x "
@@ -191,9 +192,41 @@ def run_grpo(args: argparse.Namespace, tmp: Path) -> None:
         print(f"{name:<16}{r['tokens_per_s']:>10.0f}{r['median_step_s']:>15.2f}{r['tokens_per_s'] / base:>8.2f}")
 
 
+def run_trl_vllm(args: argparse.Namespace, tmp: Path) -> None:
+    """Tries TRL's GRPOTrainer with its vLLM colocate mode on this machine, for 2 steps."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_grpo_vs_trl as peer
+    from trl import GRPOConfig as TRLConfig
+
+    from thinkgym.agents.models import load_model
+
+    for key, value in {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1"}.items():
+        os.environ.setdefault(key, value)  # colocate mode uses vLLM's external_launcher
+    os.environ.setdefault("MASTER_PORT", "29533")
+    folder = tmp / "0.1M"
+    save_model("0.1M", folder)
+    peer.load_model = lambda spec, seed=0: load_model(folder)
+    real = TRLConfig.__init__
+
+    def with_vllm(self, *a, **kw):  # the peer's settings, with vLLM colocated
+        real(self, *a, **{**kw, "use_vllm": True, "vllm_mode": "colocate"})
+
+    TRLConfig.__init__ = with_vllm
+    args.steps = 2
+    try:
+        result = peer.run_trl(args, str(tmp / "trl-vllm"))
+        print(f"TRL GRPOTrainer with vLLM colocate ran: {result['tokens_per_s']:.0f} tokens/s")
+    except Exception as exc:  # the point of this part is to report what happens
+        print(f"TRL GRPOTrainer with vLLM colocate failed on this machine: {type(exc).__name__}: {exc}")
+    finally:
+        TRLConfig.__init__ = real
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("part", choices=["sampling", "grpo"])
+    parser.add_argument("part", choices=["sampling", "grpo", "trl-vllm"])
     parser.add_argument("--sizes", type=lambda s: s.split(","), default=list(SIZES))
     parser.add_argument("--size", default="10M", choices=list(SIZES), help="grpo: model size")
     parser.add_argument("--dtypes", type=lambda s: s.split(","), default=["float32", "bfloat16"])
@@ -220,7 +253,7 @@ def main() -> None:
         f"vllm {vllm.__version__}"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        (run_sampling if args.part == "sampling" else run_grpo)(args, Path(tmp))
+        {"sampling": run_sampling, "grpo": run_grpo, "trl-vllm": run_trl_vllm}[args.part](args, Path(tmp))
 
 
 if __name__ == "__main__":
