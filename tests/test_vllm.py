@@ -27,12 +27,12 @@ from thinkgym.agents.models import build_tiny_model, build_tiny_tokenizer, load_
 SAT = {"n": 1, "k": 5, "l": 3, "prompt_template": "{instance}"}
 
 
-def save_small_model(folder, seed=0):
+def save_small_model(folder, seed=0, initializer_range=0.3):
     """The tiny model with head size 32 (vLLM's CPU attention has no kernel for the tiny's 16),
-    initialised wide enough that greedy completions vary from token to token."""
+    by default initialised wide enough that greedy completions vary from token to token."""
     tokenizer = build_tiny_tokenizer()
     model = build_tiny_model(
-        len(tokenizer), seed=seed, num_attention_heads=2, num_key_value_heads=1, initializer_range=0.3
+        len(tokenizer), seed=seed, num_attention_heads=2, num_key_value_heads=1, initializer_range=initializer_range
     )
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
