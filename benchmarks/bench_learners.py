@@ -82,7 +82,9 @@ def main() -> None:
 
         return run
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # 4 logical CPUs: both learner groups (2 x 1 CPU each) stay alive side by side, so their updates
+    # can alternate with the in-process ones; only one side runs at a time
+    ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False)
     sides = {"in-process, 1 thread": in_process(1), "in-process, 2 threads": in_process(2)}
     groups = []
     for shard in [False] if args.no_shard else [False, True]:

@@ -43,6 +43,8 @@ from thinkgym.agents.grpo.loss import RowBatch, policy_loss, row_weights, token_
 
 __all__ = ["Learner", "LearnerGroup", "make_learners", "shard_rows"]
 
+PLACEMENT_TIMEOUT_S = 600  # how long the learners may wait for Ray to place them
+
 
 def shard_rows(batch: RowBatch, group_sizes: list[int], num_learners: int) -> list[tuple[int, int]]:
     """Row ranges ``[(start, stop)]``, one per learner: contiguous whole groups, balanced by trained
@@ -299,7 +301,17 @@ class LearnerGroup:
         actor = ray.remote(num_cpus=cfg.learner_cpus, num_gpus=gpus)(Learner)
         n = cfg.num_learners
         self.actors = [actor.remote(cfg.to_dict(), rank, n) for rank in range(n)]
-        master = ray.get(self.actors[0].address.remote())
+        ready, _ = ray.wait([a.address.remote() for a in self.actors], num_returns=n, timeout=PLACEMENT_TIMEOUT_S)
+        if len(ready) < n:  # other actors hold the resources: Ray would wait for ever
+            free = ray.available_resources()
+            for a in self.actors:
+                ray.kill(a)
+            raise RuntimeError(
+                f"only {len(ready)} of {n} learners started in {PLACEMENT_TIMEOUT_S} s; the Ray cluster has "
+                f"{free.get('CPU', 0):g} CPUs and {free.get('GPU', 0):g} GPUs free: end other Ray jobs or actors, "
+                "or use fewer --num-learners"
+            )
+        master = ray.get(self.actors[0].address.remote())  # rank 0's node and a free port on it
         weights = ray.put({k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
         optim_state = ray.put(_to_cpu(optimizer.state_dict()))
         setup = [a.setup.remote(master, weights, optim_state) for a in self.actors]
