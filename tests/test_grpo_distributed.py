@@ -116,7 +116,6 @@ def read_metrics(out):
     return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
 
 
-@pytest.mark.slow  # three training runs, two of them starting a Ray learner group: ~90 s on 2 shared cores
 def test_resume_with_two_learners_logs_what_one_learner_logs(local_ray, tmp_path):
     common = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
     # the tiny model's answers all fail (equal rewards, advantages 0), so an entropy bonus makes
