@@ -100,9 +100,16 @@ class GRPOConfig:
     device: str = _opt("auto", "auto (cuda with bf16 autocast when present, else cpu fp32), cpu, cuda, cuda:1")
     backend: str = _opt("hf", f"sampler: one of {BACKENDS} (vllm only if importable)")
     vllm_gpu_memory: float = _opt(0.3, "backend vllm: fraction of the GPU vLLM may take (the learner keeps the rest)")
+    vllm_kwargs: dict[str, Any] = _opt(
+        {}, 'backend vllm: JSON object of extra vllm.LLM arguments, e.g. \'{"enforce_eager": false}\' (docs/vllm.md)'
+    )
     num_rollout_workers: int = _opt(0, "Ray rollout actors (0 = roll out in-process)")
     rollout_gpus_per_worker: float = _opt(0.0, "GPUs per Ray rollout actor")
     ray_address: str | None = _opt(None, "Ray address ('auto' joins a running cluster; default starts a local one)")
+    num_learners: int = _opt(1, "data-parallel learners: 1 = in-process; N > 1 = N Ray actors (torch.distributed)")
+    shard: bool = _opt(False, "num_learners > 1: FSDP2 (fully_shard) instead of DDP: the model is split over learners")
+    learner_cpus: float = _opt(1.0, "CPUs per Ray learner (its torch threads on CPU)")
+    learner_gpus: float | None = _opt(None, "GPUs per Ray learner (default: 1 if the cluster has enough, else 0)")
 
     def __post_init__(self) -> None:
         checks = [
@@ -128,6 +135,11 @@ class GRPOConfig:
                 f"need 1 <= eval_k <= eval_samples, got {self.eval_k}, {self.eval_samples}",
             ),
             (self.num_rollout_workers >= 0, f"num_rollout_workers must be >= 0, got {self.num_rollout_workers}"),
+            (self.num_learners >= 1, f"num_learners must be >= 1, got {self.num_learners}"),
+            (
+                not self.shard or self.num_learners > 1,
+                "shard (FSDP2) splits the model over learners: it needs num_learners > 1",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -184,12 +196,15 @@ class SFTConfig:
     data: str | None = _opt(None, "JSONL of traces (prompt, response, correct) instead of generated problems")
     redi_alpha: float = _opt(0.0, "REDI negative weight alpha (paper: 0.8); 0 = SFT on the positives")
     eval_problems: int = _opt(64, "never train on the first N held-out problems of thinkgym train")
+    save_every: int = _opt(0, "keep OUT/checkpoints/step-NNNNNN/ (a --model PATH) every N steps and at the end (0: no)")
     device: str = _opt("auto", "auto, cpu, cuda")
     progress: bool = _opt(True, "tqdm progress bar")
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError(f"steps and batch_size must be >= 1, got {self.steps}, {self.batch_size}")
+        if self.save_every < 0:
+            raise ValueError(f"save_every must be >= 0 (0 = no intermediate checkpoints), got {self.save_every}")
         if self.redi_alpha < 0:
             raise ValueError(f"redi_alpha must be >= 0, got {self.redi_alpha}")
         if self.redi_alpha > 0 and self.data is None:

@@ -19,7 +19,9 @@ placed according to :func:`observation_mode`:
 
 Earlier turns are never re-rendered or re-tokenised, so each row is exactly what the model saw.
 The G episodes of a group share one instance: each is reset with the same seed. The episode's
-reward is the sum of its step rewards; it is correct when the last ``info["verdict"]`` says so.
+reward is the sum of its step rewards; it is correct when the last ``info["verdict"]`` says so, and
+a verifier error when that verdict says the verifier could not decide (``verifier_error``): the
+trainer leaves such episodes out of the advantages and the loss.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Episode:
     reward: float = 0.0
     correct: bool = False
     truncated: bool = False  # the model hit max_new_tokens in its last turn, or max_turns ran out
+    verifier_error: bool = False  # the last verdict could not be reached (timeout, crashed checker)
     turns: int = 0
     responses: list[str] = field(default_factory=list)
 
@@ -93,6 +96,7 @@ class Episode:
             "correct": self.correct,
             "turns": self.turns,
             "truncated": self.truncated,
+            "verifier_error": self.verifier_error,
         }
 
 
@@ -222,6 +226,7 @@ def play_episodes(
             episode.reward += float(reward)
             episode.turns += 1
             episode.correct = bool(info.get("verdict", {}).get("correct", False))
+            episode.verifier_error = bool(info.get("verdict", {}).get("verifier_error", False))
             if terminated or truncated:
                 episode.truncated = truncated or not completion.stopped
                 continue

@@ -4,8 +4,10 @@ Each step:
 
 1. sample ``prompts_per_step`` training problems; each is played ``group_size`` times from the
    same seeded ``reset`` (one group = one instance), in-process or on Ray actors;
-2. optionally drop zero-variance groups, re-sampling until the batch is full (DAPO dynamic
-   sampling);
+2. leave out every episode whose verifier could not decide (``Verdict.verifier_error``: a timeout
+   or crashed checker is neither right nor wrong, so it gets no advantage and no loss; counted as
+   ``verifier_errors``), then optionally drop zero-variance groups, re-sampling until the batch is
+   full (DAPO dynamic sampling);
 3. group advantages from a pluggable shaper (:mod:`.advantages`);
 4. ``num_iterations`` optimiser steps on the loss of :mod:`.loss`, accumulating gradients over
    micro-batches, clipping the gradient norm, then one LR-scheduler step;
@@ -23,6 +25,7 @@ import contextlib
 import json
 import math
 import random
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +39,7 @@ from thinkgym.agents.grpo.advantages import episode_advantages, has_variance, re
 from thinkgym.agents.grpo.chat import ChatFormat
 from thinkgym.agents.grpo.checkpoint import MetricsLog, latest_checkpoint, load_state, save_checkpoint
 from thinkgym.agents.grpo.config import GRPOConfig
+from thinkgym.agents.grpo.distributed import make_learners
 from thinkgym.agents.grpo.loss import RowBatch, collate, policy_loss, row_weights, token_logprobs
 from thinkgym.agents.grpo.rollout import EnvPool, Episode, ProblemStream, held_out_seeds, play_episodes
 from thinkgym.agents.grpo.sampling import HFSampler, step_seed
@@ -45,6 +49,7 @@ from thinkgym.metrics import pass_at_k
 
 __all__ = ["LocalRollouts", "evaluate", "evaluate_model", "make_scheduler", "train"]
 
+NO_SIGNAL_STEPS = 10  # consecutive steps without reward variance in any group before train() warns
 TRAIN_SEED_STRIDE = 2**40  # training problems of run seed s start at s * stride (SFT's at + 2**39)
 EVAL_SAMPLING_SEED = 12345  # the same sampling noise at every evaluation
 
@@ -111,6 +116,8 @@ class LocalRollouts:
 
     def close(self) -> None:
         self.pool.close()
+        if hasattr(self.sampler, "close"):  # a vLLM engine's worker processes
+            self.sampler.close()
 
 
 def make_rollouts(cfg: GRPOConfig, model: torch.nn.Module, chat: ChatFormat) -> Any:
@@ -121,7 +128,7 @@ def make_rollouts(cfg: GRPOConfig, model: torch.nn.Module, chat: ChatFormat) -> 
     if cfg.backend == "vllm":
         from thinkgym.agents.grpo.vllm_sampler import VLLMSampler
 
-        sampler = VLLMSampler(cfg, chat)
+        sampler = VLLMSampler.from_config(cfg, chat)
     else:
         sampler = HFSampler(model, chat, top_p=cfg.top_p)
     return LocalRollouts(sampler, chat, cfg)
@@ -186,7 +193,8 @@ def collect_groups(
     options: dict[str, Any] | None,
 ) -> tuple[list[list[Episode]], list[Episode], int]:
     """(groups to train on, every episode sampled, sampling rounds). Without dynamic sampling one
-    round; with it, rounds of ``prompts_per_step`` groups until that many have reward variance."""
+    round; with it, rounds of ``prompts_per_step`` groups until that many have reward variance.
+    Verifier-error episodes are left out of every group (a group left empty is dropped)."""
     keep_all = not (cfg.filter_zero_variance or cfg.dynamic_sampling)
     rounds = cfg.max_sampling_rounds if cfg.dynamic_sampling else 1
     kept: list[list[Episode]] = []
@@ -201,7 +209,8 @@ def collect_groups(
         )
         sampled += episodes
         groups = [episodes[g * cfg.group_size : (g + 1) * cfg.group_size] for g in range(len(seeds))]
-        kept += [group for group in groups if keep_all or has_variance(group)]
+        groups = [[e for e in group if not e.verifier_error] for group in groups]
+        kept += [group for group in groups if group and (keep_all or has_variance(group))]
         if len(kept) >= cfg.prompts_per_step:
             break
     return kept[: cfg.prompts_per_step], sampled, round_ + 1
@@ -345,10 +354,12 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
         hold_out_validation()
 
     rollouts = make_rollouts(cfg, model, chat)
+    learners = make_learners(cfg, model, optimizer)  # None: the in-process learner
     log = MetricsLog(out, start)
     eval_temperature = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
     batch_episodes = cfg.prompts_per_step * cfg.group_size
     history: list[dict[str, Any]] = []
+    no_signal = 0  # consecutive steps in which every group had equal rewards
     from tqdm.auto import tqdm
 
     bar = tqdm(range(start + 1, cfg.steps + 1), initial=start, total=cfg.steps, desc="grpo", disable=not cfg.progress)
@@ -365,7 +376,9 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
         advantages = episode_advantages(groups, group_shaper, **cfg.advantage_kwargs)
         batch = build_batch(groups, advantages, chat.pad_id)
         stats: dict[str, Any] = {"loss": 0.0, "grad_norm": 0.0, "kl": None, "entropy": None, "clip_fraction": 0.0}
-        if batch is not None:
+        if batch is not None and learners is not None:  # data-parallel learners (.distributed)
+            stats = learners.update(model, batch, [len(g) for g in groups])
+        elif batch is not None:
             stats = update(model, ref_model, optimizer, batch, sum(len(g) for g in groups), cfg, device)
         scheduler.step()
 
@@ -379,6 +392,7 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
             **stats,
             "response_length": generated / len(sampled),
             "truncated_rate": float(np.mean([e.truncated for e in sampled])),
+            "verifier_errors": sum(e.verifier_error for e in sampled),
             "groups_kept": len(groups),
             "sampling_rounds": rounds,
             "lr": scheduler.get_last_lr()[0],
@@ -424,16 +438,30 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
                 model,
                 tokenizer,
                 {
-                    "optimizer": optimizer.state_dict(),
+                    "optimizer": learners.optimizer_state() if learners else optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
                     "problems": problems.state_dict(),
                     "curriculum": curriculum.state_dict() if curriculum else None,
                 },
             )
         history.append(metrics)
-        bar.set_postfix(reward=f"{metrics['reward_mean']:.3f}", loss=f"{metrics['loss']:.4f}")
+        bar.set_postfix(
+            reward=f"{metrics['reward_mean']:.3f}",
+            correct=f"{metrics['correct_rate']:.3f}",
+            loss=f"{metrics['loss']:.3g}",
+        )
+        no_signal = 0 if any(has_variance(g) for g in groups) else no_signal + 1
+        if no_signal == NO_SIGNAL_STEPS:  # all advantages are 0: nothing to learn from, say so once per streak
+            tqdm.write(
+                f"thinkgym train: no learning signal: every group had equal rewards for {NO_SIGNAL_STEPS} steps "
+                f"(reward {metrics['reward_mean']:.3f}), so every advantage and the loss are 0; e.g. warm-start "
+                "with thinkgym sft (docs/grpo.md), or pick an easier level or larger --group-size",
+                file=sys.stderr,
+            )
 
     log.close()
     rollouts.close()
+    if learners is not None:
+        learners.close()
     probe.close()
     return history
