@@ -1,14 +1,66 @@
-"""The ``thinkgym`` command: ``demo``, ``sweep``, ``export`` and ``list``."""
+"""The ``thinkgym`` command: ``demo``, ``sweep``, ``export`` and ``list``.
+
+A user mistake never ends in a traceback: :func:`main` turns a :class:`UsageError` (and the
+``ValueError`` of a bad parameter, an unknown env id, a path that is in the way, a missing
+optional dependency, an endpoint that does not answer) into one line naming the bad value and the
+fix, and exit status 2. Argument errors print one line too, not the whole usage block.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "parse_levels"]
+__all__ = ["UsageError", "check_env_id", "main", "parse_levels"]
+
+
+class UsageError(Exception):
+    """A mistake on the command line: :func:`main` prints it as one line and exits with 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line (the bad argument and where to look), not the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# the extra that brings each optional top-level module
+EXTRAS = {"torch": "train", "transformers": "train", "tokenizers": "train", "datasets": "train", "yaml": "train"}
+EXTRAS.update({"ray": "ray", "trl": "dev", "vllm": None})
+EXTRAS.update({"openenv": "openenv", "uvicorn": "openenv", "fastapi": "openenv"})
+
+
+def check_env_id(env_id: str) -> None:
+    """A :class:`UsageError` naming the closest thinkgym ids unless ``env_id`` is registered."""
+    import gymnasium
+
+    import thinkgym  # noqa: F401  (registers the envs)
+    from thinkgym.envs.registration import ENVS
+
+    if env_id in gymnasium.registry or env_id.removeprefix("thinkgym:") in ENVS:
+        return
+    close = difflib.get_close_matches(env_id, list(ENVS), n=3, cutoff=0.5)
+    if not close:  # a family word ("sat", "math") finds its envs
+        close = [e for e in ENVS if env_id.lower() in e.lower()][:3]
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise UsageError(f"unknown env {env_id!r}; {hint}`thinkgym list` shows every env")
+
+
+def _missing_extra(exc: ModuleNotFoundError, command: str) -> str | None:
+    """The one-line fix for an optional dependency that is not installed, or None for others."""
+    top = (exc.name or "").split(".")[0]
+    if top not in EXTRAS:
+        return None
+    extra = EXTRAS[top]
+    fix = f"pip install 'thinkgym[{extra}]'" if extra else f"pip install {top}"
+    if top == "torch":
+        fix = f"pip install torch==2.13.0 && {fix}  (the CPU build first, or pick yours at pytorch.org)"
+    return f"{command} needs {top}, which is not installed; install the extra: {fix}"
 
 
 def parse_levels(text: str) -> list[int]:
@@ -84,6 +136,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from thinkgym.experiments.sweep import markdown_table, sweep, write_results
 
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; sweep writes a folder there: give a new or existing folder")
     options = {k: v for k, v in (("max_tokens", args.max_tokens), ("temperature", args.temperature)) if v is not None}
     if args.policy.startswith("openai:"):
         options["concurrency"] = args.concurrency
@@ -103,6 +157,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             env_kwargs=args.env_kwargs,
             progress=not args.quiet,
             journal=out / "samples.jsonl",
+            by_family=True,
         )
         name = "pass_at_k.png" if len(args.env) == 1 else f"pass_at_k_{env_id}.png"
         plots.append(plot_sweep({args.policy: env_rows}, out / name, title=f"{env_id}, policy {args.policy}"))
@@ -119,6 +174,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     suffix = {"jsonl": ".jsonl", "hf": "", "verl": ".parquet"}[args.format]
     out = Path(args.out)
+    if args.count < 1:
+        raise UsageError(f"--count must be >= 1 problem per level, got {args.count}")
+    if args.test_count < 0:
+        raise UsageError(f"--test-count must be >= 0 problems per level (0: no test split), got {args.test_count}")
+    if args.preset is None and args.env is None:
+        raise UsageError("give --env (e.g. --env Saturn-SAT-v0; `thinkgym list` shows every env), or --preset")
+    folder = args.preset is not None or args.test_count > 0 or args.format == "hf"
+    if folder and out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; this export writes a folder there: give a new or existing folder")
+    if not folder and out.is_dir():
+        raise UsageError(f"--out {out} is a folder; --format {args.format} writes one file: give a file path")
     if args.preset == "saturn-2.6k":
         splits = saturn_benchmark(seed=args.seed)
     elif args.levels is None:
@@ -206,11 +272,25 @@ def cmd_play(args: argparse.Namespace) -> int:
         seed += 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from thinkgym.integrations.openenv import serve
+
+    serve(args.env, args.env_kwargs, host=args.host, port=args.port, max_sessions=args.max_sessions)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The guided tour: sweep, verifiers, a tool-use episode, a short training run; see
     :mod:`thinkgym.experiments.demo`."""
     from thinkgym.experiments.demo import run_demo
 
+    for flag, value, least in (("--episodes", args.episodes, 1), ("--samples", args.samples, 1)):
+        if value < least:
+            raise UsageError(f"{flag} must be >= {least}, got {value}")
+    if args.train_steps < 0:
+        raise UsageError(f"--train-steps must be >= 0 (0 skips training), got {args.train_steps}")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UsageError(f"--out {args.out} is a file; the demo writes a folder there: give a new or existing folder")
     run_demo(args.out, episodes=args.episodes, samples=args.samples, train_steps=args.train_steps, seed=args.seed)
     return 0
 
@@ -218,7 +298,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from thinkgym import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="thinkgym", description="Gymnasium environments for RL with verifiable rewards"
     )
     parser.add_argument("--version", action="version", version=f"thinkgym {__version__}")
@@ -226,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="a few CPU minutes: a difficulty sweep, verifiers, tool use, a GRPO run")
     p.add_argument("--out", default="thinkgym-demo", help="folder for report.md, tables and plots (thinkgym-demo)")
-    p.add_argument("--train-steps", type=int, default=80, help="GRPO steps of the training section (default 80)")
+    p.add_argument("--train-steps", type=int, default=150, help="GRPO steps of the training section (default 150)")
     p.add_argument("--episodes", type=int, default=40, help="problems per level (default 40)")
     p.add_argument("--samples", type=int, default=4, help="samples per problem, k of pass@k (default 4)")
     p.add_argument("--seed", type=int, default=0)
@@ -235,7 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="pass@k per difficulty level of one env under one policy")
     p.add_argument("--env", required=True, type=lambda s: s.split(","), help="env id(s), e.g. Saturn-SAT-v0 or A,B")
     p.add_argument("--levels", type=parse_levels, required=True, help="e.g. 1,4,8 or 1-10")
-    p.add_argument("--policy", default="oracle", help="oracle, random, hf:PATH (or hf:tiny), openai:URL[#MODEL]")
+    p.add_argument(
+        "--policy", default="oracle", help="oracle, random, hf:PATH (or hf:tiny), vllm:PATH, openai:URL[#MODEL]"
+    )
     p.add_argument("--max-tokens", type=int, default=None, help="model policies: new tokens per response")
     p.add_argument("--temperature", type=float, default=None, help="model policies: sampling temperature")
     p.add_argument("--concurrency", type=int, default=8, help="openai policy: requests in flight (default 8)")
@@ -256,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("export", help="write problems as JSONL")
-    p.add_argument("--env", default="Saturn-SAT-v0")
+    p.add_argument("--env", default=None, help="env id, e.g. Saturn-SAT-v0 (required unless --preset)")
     p.add_argument("--levels", type=parse_levels, default=None)
     p.add_argument("--count", type=int, default=100, help="problems per level (default 100)")
     p.add_argument("--test-count", type=int, default=0, help="also write a test split of this many per level")
@@ -274,23 +356,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env-kwargs", type=_json_dict, default=None)
     p.set_defaults(func=cmd_play)
 
+    p = sub.add_parser("serve", help="serve an env over OpenEnv's protocol (one env per WebSocket session)")
+    p.add_argument("--env", required=True, help="env id, e.g. CodeInterpreter-Math-v0")
+    p.add_argument("--env-kwargs", type=_json_dict, default=None, help="JSON object of env keyword arguments")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="default 8000")
+    p.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions (default 64)")
+    p.set_defaults(func=cmd_serve)
+
     p = sub.add_parser("list", help="the registered envs")
     p.set_defaults(func=cmd_list)
 
     from thinkgym.agents.grpo.cli import add_commands as add_grpo_commands
 
-    add_grpo_commands(sub)  # train, sft (torch is imported only when they run)
+    add_grpo_commands(sub)  # train, sft, probe, merge (torch is imported only when they run)
     return parser
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    """Checks shared by every command, before any work: env ids and the policy spec."""
+    envs = getattr(args, "env", None)
+    for env_id in [envs] if isinstance(envs, str) else envs or []:
+        check_env_id(env_id)
+    if isinstance(getattr(args, "policy", None), str):
+        from thinkgym.agents.policies import check_policy_spec
+
+        check_policy_spec(args.policy)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Runs one command; a user mistake is one line on stderr and exit status 2 (see the module doc)."""
+    from thinkgym.agents.openai_policy import EndpointError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_args(args)
         return args.func(args)
-    except ValueError as exc:  # bad parameters: a clear message, not a traceback
-        print(f"thinkgym {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except (UsageError, ValueError, EndpointError) as exc:  # bad parameters: a clear message, not a traceback
+        message = str(exc)
+    except ModuleNotFoundError as exc:
+        message = _missing_extra(exc, args.command)
+        if message is None:
+            raise
+    except (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError) as exc:
+        message = f"{exc.strerror}: {exc.filename}; check the path"
+    print(f"thinkgym {args.command}: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

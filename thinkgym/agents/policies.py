@@ -64,8 +64,9 @@ class OraclePolicy(Policy):
 
 
 class RandomPolicy(Policy):
-    """Guesses uniformly: a random k-bit assignment for SAT; for other families a random integer
-    in [-100, 100]. Seeded, so a sweep with it is reproducible."""
+    """Guesses uniformly: a random k-bit assignment for SAT; for logic puzzles the family's
+    ``random_answer`` (well-formed, e.g. a random colour per vertex); for other families a random
+    integer in [-100, 100]. Seeded, so a sweep with it is reproducible."""
 
     name = "random"
 
@@ -78,15 +79,20 @@ class RandomPolicy(Policy):
             k = problem["metadata"]["num_vars"]
             bits = format(self.rng.getrandbits(k), f"0{k}b") if k else ""
             return f"\\boxed{{{bits}}}"
+        if problem["family"] == "logic":  # a well-formed guess in the puzzle's own answer format
+            from thinkgym.generators import logic
+
+            meta = problem["metadata"]
+            return f"\\boxed{{{logic.get(meta['puzzle']).random_answer(meta['instance'], self.rng)}}}"
         return f"\\boxed{{{self.rng.randint(-100, 100)}}}"
 
 
-POLICIES = ("oracle", "random", "hf:PATH", "openai:URL")
+POLICIES = ("oracle", "random", "hf:PATH", "vllm:PATH", "openai:URL")
 
 
 def check_policy_spec(spec: str) -> None:
     """A ``ValueError`` naming the valid forms unless ``spec`` has one of them (nothing is loaded)."""
-    if spec in ("oracle", "random") or (spec.startswith(("hf:", "openai:")) and spec.partition(":")[2]):
+    if spec in ("oracle", "random") or (spec.startswith(("hf:", "vllm:", "openai:")) and spec.partition(":")[2]):
         return
     raise ValueError(
         f"unknown policy {spec!r}; valid: {', '.join(POLICIES)} "
@@ -99,6 +105,8 @@ def make_policy(spec: str | Policy, seed: int = 0, **options: Any) -> Policy:
 
     * ``oracle``, ``random``;
     * ``hf:PATH`` (a local Hugging Face model folder, or ``hf:tiny``; needs the ``train`` extra);
+    * ``vllm:PATH`` (a local model folder served by an in-process vLLM engine; needs vLLM,
+      docs/vllm.md);
     * ``openai:URL`` (an OpenAI-compatible endpoint, e.g. ``openai:http://localhost:8000/v1``;
       ``openai:URL#MODEL`` names the served model).
 
@@ -115,6 +123,10 @@ def make_policy(spec: str | Policy, seed: int = 0, **options: Any) -> Policy:
         from thinkgym.agents.hf_policy import HFPolicy
 
         return HFPolicy(spec[3:], seed=seed, **options)
+    if spec.startswith("vllm:"):
+        from thinkgym.agents.vllm_policy import VLLMPolicy
+
+        return VLLMPolicy(spec[5:], seed=seed, **options)
     from thinkgym.agents.openai_policy import OpenAIPolicy
 
     url, _, model = spec[7:].partition("#")
