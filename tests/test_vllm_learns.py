@@ -2,14 +2,16 @@
 then 150 GRPO steps on unit-clause SAT, held-out pass@1 before and after, one-sided z > 2.33),
 with every rollout sampled by a vLLM engine that gets the learner's weights after each step.
 
-Seed: GRPO seed 1. Measured from the same SFT model (pass@1 0.141): backend vllm seed 1 -> 0.305
+Seed: GRPO seed 1, chosen AFTER seed 0 failed, so a pass here is not evidence on its own; the four
+runs are the evidence. Measured from the same SFT model (pass@1 0.141): backend vllm seed 1 -> 0.305
 (z = 4.54), seed 0 -> 0.180 (z = 1.21, fails); backend hf seed 1 -> 0.301 (z = 4.44), seed 0 -> 0.258
 (z = 3.36). The spread between seeds is that of the HF backend's; a check of the sampling distribution
 found vLLM's samples scored by the learner as its own (docs/vllm.md).
 
 The model is the tiny one with two attention heads (head size 32: vLLM's CPU attention has no
-kernel for the tiny's 16), saved to a folder, since vLLM loads from a folder. Needs vLLM (CI:
-``.ci/run`` section 3); select it with ``-m slow``; 38 min on the shared 2-core box (load ~30).
+kernel for the tiny's 16), saved to a folder, since vLLM loads from a folder. Needs vLLM; CI's vLLM
+venv (``.ci/run`` section 3) leaves it out (``-m "not slow"``): run it by hand with ``-m slow``;
+38 min on the shared 2-core box (load ~30).
 """
 
 import dataclasses
