@@ -45,7 +45,7 @@ def _closed_port() -> int:
 SAT = ["--env", "Saturn-SAT-v0"]
 
 # (subcommand, arguments, a piece of the expected message, core-only); {out} is a fresh folder
-# name, {file} an existing file, {port} a closed local port
+# name, {file} an existing file, {port} a closed local port, {yaml} a config file naming env Nope-v0
 CASES = [
     ("demo", ["--episodes", "0", "--out", "{out}"], "--episodes must be >= 1, got 0", False),
     ("demo", ["--out", "{file}"], "is a file", False),
@@ -76,9 +76,11 @@ CASES = [
     ("train", [*SAT, "--env-kwargs", "{{bad", "--out", "{out}"], "--env-kwargs: not JSON", False),
     ("train", [*SAT, "--steps", "0", "--out", "{out}"], "steps must be >= 1, got 0", False),
     ("train", [*SAT, "--config", "{out}.yaml", "--out", "{out}"], "No such file or directory", False),
+    ("train", ["--config", "{yaml}", "--out", "{out}"], "unknown env 'Nope-v0'", False),
     ("train", [*SAT, "--steps", "1", "--out", "{out}"], "pip install 'thinkgym[train]'", True),
     ("sft", ["--env", "sat", "--out", "{out}"], "did you mean Saturn-SAT-v0", False),
     ("sft", [*SAT, "--steps", "-1", "--out", "{out}"], "got -1", False),
+    ("sft", ["--config", "{yaml}", "--out", "{out}"], "unknown env 'Nope-v0'", False),
     ("sft", [*SAT, "--steps", "1", "--out", "{out}"], "pip install 'thinkgym[train]'", True),
     ("probe", ["--checkpoints", "{out}", "--env", "Saturn-SAT"], "did you mean Saturn-SAT-v0", False),
     ("probe", ["--checkpoints", "{out}", *SAT], "is not a folder", False),
@@ -96,7 +98,9 @@ def _run(case: tuple, tmp_path) -> tuple[tuple, subprocess.CompletedProcess]:
     index = CASES.index(case)
     existing = tmp_path / f"file{index}"
     existing.write_text("in the way\n")
-    values = {"out": str(tmp_path / f"out{index}"), "file": str(existing), "port": _closed_port()}
+    config = tmp_path / f"config{index}.yaml"
+    config.write_text("env: Nope-v0\nsteps: 1\n")
+    values = {"out": str(tmp_path / f"out{index}"), "file": str(existing), "port": _closed_port(), "yaml": str(config)}
     argv = [command, *(a.format(**values) for a in args)]
     code = NO_TORCH if core_only else RUN
     run = subprocess.run(

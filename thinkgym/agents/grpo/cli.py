@@ -46,8 +46,14 @@ def _add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
 
 
 def _config(cls: type, args: argparse.Namespace) -> Any:
+    """The config from ``--config`` and the flags; an env id from the YAML file is checked as
+    ``--env`` is (an unknown one is a one-line usage error)."""
+    from thinkgym.cli import check_env_id
+
     values = load_yaml(args.config) if args.config else {}
     values.update({f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)})
+    if isinstance(values.get("env"), str):
+        check_env_id(values["env"])
     return cls.from_dict(values)
 
 
