@@ -1,7 +1,9 @@
 """thinkgym envs as a Prime Intellect ``verifiers`` (0.4, v1) taskset, run by its own ``vf-eval``
 (null harness, subprocess runtime) against a tiny OpenAI-compatible server this test starts on
 loopback (the external inference service; it streams canned replies): the rewards in verifiers'
-traces equal the thinkgym env's for the same replies."""
+traces equal the thinkgym env's for the same replies. With verifiers 0.3.x, the classic
+``SingleTurnEnv`` and a CodeInterpreter ``MultiTurnEnv`` episode (cells in thinkgym's sandbox,
+closed when the rollout ends) run through ``env.evaluate`` against the same kind of server."""
 
 import asyncio
 import json
@@ -185,3 +187,90 @@ def test_classic_single_turn_env_evaluates_with_the_env_reward():
     assert len(server.requests) == 3
     record("verifiers 0.3 (classic)", "reward", "`vf.Rubric` reward calling the env, `env.evaluate`")
     record("verifiers 0.3 (classic)", "single_turn", "`load_environment` -> `vf.SingleTurnEnv`, local server")
+
+
+def _descendants(pid):
+    """Every process below ``pid`` (from /proc's children lists)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _local_episode(env_id, env_kwargs, problem, responses):
+    """The thinkgym env's own episode for ``responses``: (env replies, final reward)."""
+    env = gymnasium.make(env_id, **env_kwargs)
+    try:
+        env.reset(options={"problem": problem})
+        replies = []
+        for response in responses:
+            text, reward, terminated, truncated, _ = env.step(response)
+            replies.append(text)
+            if terminated or truncated:
+                return replies, reward
+        raise AssertionError("the episode did not end")
+    finally:
+        env.close()
+
+
+@pytest.mark.skipif(not CLASSIC, reason="the classic API (MultiTurnEnv) is verifiers 0.3.x only")
+def test_classic_code_interpreter_episode_runs_in_the_sandbox_with_the_env_reward():
+    from openai import AsyncOpenAI
+
+    env_id, env_kwargs = "CodeInterpreter-Math-v0", {"level": 1}
+    env = load_environment(env_id, env_kwargs=env_kwargs, num_examples=1, seed=3)
+    assert isinstance(env, verifiers.MultiTurnEnv)
+    (row,) = list(env.eval_dataset if env.eval_dataset is not None else env.dataset)
+    info = json.loads(row["info"]) if isinstance(row["info"], str) else row["info"]
+    problem = json.loads(info["problem"])
+    code = "Let me compute.\n```python\nx = 6 * 7\nprint(x)\n```\n"
+    final = f"So the answer is \\boxed{{{problem['answer']}}}."
+    (tool_output, _), expected = _local_episode(env_id, env_kwargs, problem, [code, final])
+    assert tool_output == "```output\n42\n```\n" and expected == 1.0
+    server = CannedChat({row["question"].strip(): code, tool_output.strip(): final})
+    own_before = set(_descendants(os.getpid()))
+    assert own_before, "the local episode's cell started the sandbox zygote"
+
+    async def evaluate(env, server):
+        client = verifiers.OpenAIChatCompletionsClient(AsyncOpenAI(base_url=server.url, api_key="canned"))
+        return await env.evaluate(client, "canned", num_examples=1, rollouts_per_example=1, max_concurrent=1)
+
+    def leftovers():
+        deadline = time.monotonic() + 10
+        while (left := set(_descendants(os.getpid())) - own_before) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return sorted(left)
+
+    try:
+        results = asyncio.run(evaluate(env, server))
+    finally:
+        server.close()
+    (output,) = results["outputs"]
+    assert output["reward"] == expected, output
+    # two model turns: the code cell (run in the sandbox, its output sent back) and the answer
+    assert len(server.requests) == 2
+    assert server.requests[1]["messages"][-1] == {"role": "user", "content": tool_output}
+    assert not env._episodes, "the rollout's env was not released"
+    # the local episode already started the sandbox zygote: the rollout's sandbox left nothing behind
+    assert not (left := leftovers()), f"processes left by the rollout: {left}"
+    # a rollout cut off by verifiers (max_turns) while its sandbox is live: its cleanup closes it
+    cut = load_environment(env_id, env_kwargs=env_kwargs, num_examples=1, seed=3, max_turns=2)
+    server = CannedChat({row["question"].strip(): code, tool_output.strip(): "Again.\n```python\nprint(x)\n```\n"})
+    try:
+        (output,) = asyncio.run(evaluate(cut, server))["outputs"]
+    finally:
+        server.close()
+    assert output["reward"] == 0.0 and len(server.requests) == 2 and not cut._episodes
+    assert not (left := leftovers()), f"processes left by the cut-off rollout: {left}"
+    record(
+        "verifiers 0.3 (classic)",
+        "multi_turn",
+        "`load_environment` -> `vf.MultiTurnEnv`, CodeInterpreter in the sandbox",
+    )

@@ -17,11 +17,19 @@ e.g. ``thinkgym_tasks.py`` on the Python path::
 then ``vf-eval thinkgym_tasks -m MODEL --client.base-url URL --env.taskset.env Saturn-SAT-v0
 --env.agent.harness.id null --env.agent.runtime.type subprocess --no-push``.
 
-Multi-turn envs (``CodeInterpreter-*``, ``Markovian-*``) are refused: their raw-continuation
-protocol does not map onto v1's harness-driven chat turns (see docs/integrations.md).
+The taskset refuses multi-turn envs (``CodeInterpreter-*``, ``Markovian-*``): their
+raw-continuation protocol does not map onto v1's harness-driven chat turns (see
+docs/integrations.md).
 
-The classic API (verifiers 0.3.x, ``vf.SingleTurnEnv``; gone in 0.4): :func:`load_environment`
-returns a ``SingleTurnEnv`` over the same problems whose rubric is the same env reward.
+The classic API (verifiers 0.3.x, ``vf.SingleTurnEnv`` / ``vf.MultiTurnEnv``; gone in 0.4):
+:func:`load_environment` returns a ``SingleTurnEnv`` over the same problems whose rubric is the
+same env reward, and for a ``CodeInterpreter-*`` env a ``MultiTurnEnv`` in which each rollout
+holds one thinkgym env (one sandbox) for the whole episode: every assistant message is one
+``step`` (one segment), the env's reply (the cell's ```` ```output ```` block) is the next user
+message, the rollout stops when the env's episode ends, its reward is the env's final reward,
+and the env and its sandbox are closed when the rollout ends (a ``@vf.cleanup`` handler, which
+verifiers runs also after an error or a timeout). ``Markovian-*`` stays refused (its chunks
+restart the context, not a chat).
 """
 
 from __future__ import annotations
@@ -77,29 +85,34 @@ class ThinkgymTask(vf.Task[ThinkgymData]):
         return await asyncio.to_thread(score, data.env, dict(data.env_kwargs), data.problem, trace.last_reply)
 
 
+def _problems(env_id: str, env_kwargs: dict[str, Any], count: int, seed: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The env's (prompt, problem) for seeds ``seed .. seed + count - 1``."""
+    import thinkgym  # noqa: F401  (registers the envs)
+
+    env = gymnasium.make(env_id, **env_kwargs)
+    try:
+        for i in range(count):
+            prompt, info = env.reset(seed=seed + i)
+            yield prompt, info["problem"]
+    finally:
+        env.close()
+
+
 class ThinkgymTaskset(vf.Taskset[ThinkgymTask, ThinkgymTasksetConfig]):
     def load(self) -> Iterator[ThinkgymTask]:
-        import thinkgym  # noqa: F401  (registers the envs)
-
         config = self.config
         if config.env.startswith(_MULTI_TURN):
             raise ValueError(f"{config.env} is multi-turn; the verifiers taskset takes single-turn envs only")
-        env = gymnasium.make(config.env, **config.env_kwargs)
-        try:
-            for i in range(config.num_tasks):
-                prompt, info = env.reset(seed=config.seed + i)
-                problem = info["problem"]
-                data = ThinkgymData(
-                    idx=i,
-                    id=problem["id"],
-                    prompt=prompt,
-                    env=config.env,
-                    env_kwargs=dict(config.env_kwargs),
-                    problem=json.dumps(problem),
-                )
-                yield ThinkgymTask(data, config.task)
-        finally:
-            env.close()
+        for i, (prompt, problem) in enumerate(_problems(config.env, config.env_kwargs, config.num_tasks, config.seed)):
+            data = ThinkgymData(
+                idx=i,
+                id=problem["id"],
+                prompt=prompt,
+                env=config.env,
+                env_kwargs=dict(config.env_kwargs),
+                problem=json.dumps(problem),
+            )
+            yield ThinkgymTask(data, config.task)
 
 
 def _last_reply(completion: Any) -> str:
@@ -114,6 +127,53 @@ def _last_reply(completion: Any) -> str:
     return ""
 
 
+def _episode_env(classic: Any, dataset: Any, **kwargs: Any) -> Any:
+    """A classic ``vf.MultiTurnEnv`` whose rollouts each drive one thinkgym multi-turn env."""
+
+    class ThinkgymMultiTurnEnv(classic.MultiTurnEnv):
+        """One thinkgym env (and sandbox) per rollout; its replies are the environment turns."""
+
+        def __init__(self, **options: Any) -> None:
+            super().__init__(**options)
+            self._episodes: dict[str, Any] = {}
+
+        async def setup_state(self, state: Any) -> Any:
+            info = state["info"]
+            info = json.loads(info) if isinstance(info, str) else info
+
+            def start() -> Any:
+                import thinkgym  # noqa: F401  (registers the envs)
+
+                env = gymnasium.make(info["env"], **info["env_kwargs"])
+                env.reset(options={"problem": json.loads(info["problem"])})
+                return env
+
+            self._episodes[state["trajectory_id"]] = await asyncio.to_thread(start)
+            state["thinkgym_reward"] = 0.0  # until the env's episode ends
+            return state
+
+        async def env_response(self, messages: Any, state: Any, **options: Any) -> Any:
+            env = self._episodes[state["trajectory_id"]]
+            text, reward, terminated, truncated, _ = await asyncio.to_thread(env.step, _last_reply(messages))
+            if terminated or truncated:
+                state["thinkgym_reward"] = float(reward)
+                state["final_env_response"] = []
+                return []
+            return [{"role": "user", "content": text}]
+
+        @classic.cleanup
+        async def close_thinkgym_env(self, state: Any) -> None:
+            env = self._episodes.pop(state["trajectory_id"], None)
+            if env is not None:
+                await asyncio.to_thread(env.close)
+
+    async def thinkgym_reward(state: Any) -> float:
+        return float(state.get("thinkgym_reward", 0.0))
+
+    rubric = classic.Rubric(funcs=[thinkgym_reward], weights=[1.0])
+    return ThinkgymMultiTurnEnv(dataset=dataset, rubric=rubric, **kwargs)
+
+
 def load_environment(
     env: str = "Math-RLVR-v0",
     env_kwargs: dict[str, Any] | None = None,
@@ -124,7 +184,9 @@ def load_environment(
     """The classic API (verifiers 0.3.x): a ``vf.SingleTurnEnv`` whose rows are the env's problems
     for seeds ``seed .. seed + num_examples - 1`` (``question``, ``answer``, ``info`` with the
     problem) and whose rubric is one async reward, the env's reward for the last assistant
-    message. ``kwargs`` go to ``SingleTurnEnv`` (``system_prompt``, ``sampling_args``, ...)."""
+    message. For a ``CodeInterpreter-*`` env, a ``vf.MultiTurnEnv`` instead (see the module
+    docstring): one thinkgym env and sandbox per rollout, reward the env's at the episode's end.
+    ``kwargs`` go to the env (``system_prompt``, ``sampling_args``, ...)."""
     import verifiers as classic
     from datasets import Dataset
 
@@ -134,15 +196,18 @@ def load_environment(
             "has tasksets only: use ThinkgymTaskset"
         )
     env_kwargs = dict(env_kwargs or {})
-    tasks = ThinkgymTaskset(ThinkgymTasksetConfig(env=env, env_kwargs=env_kwargs, num_tasks=num_examples, seed=seed))
+    if env.startswith("Markovian-"):
+        raise ValueError(f"{env}: Markovian envs restart their context each chunk; load_environment takes the others")
     rows = [
         {
-            "question": task.data.prompt,
-            "answer": json.loads(task.data.problem)["answer"],
-            "info": json.dumps({"env": env, "env_kwargs": env_kwargs, "problem": task.data.problem}),
+            "question": prompt,
+            "answer": problem["answer"],
+            "info": json.dumps({"env": env, "env_kwargs": env_kwargs, "problem": json.dumps(problem)}),
         }
-        for task in tasks
+        for prompt, problem in _problems(env, env_kwargs, num_examples, seed)
     ]
+    if env.startswith("CodeInterpreter-"):
+        return _episode_env(classic, Dataset.from_list(rows), **kwargs)
 
     async def thinkgym_reward(completion: Any, info: Any) -> float:
         info = json.loads(info) if isinstance(info, str) else info
