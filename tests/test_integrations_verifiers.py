@@ -255,7 +255,7 @@ def test_classic_code_interpreter_episode_runs_in_the_sandbox_with_the_env_rewar
     (output,) = results["outputs"]
     assert output["reward"] == expected, output
     # two model turns: the code cell (run in the sandbox, its output sent back) and the answer
-    assert len(server.requests) == 2
+    assert len(server.requests) == 2 and server.requests[0]["stop"] == ["```\n"]  # the env's stop strings
     assert server.requests[1]["messages"][-1] == {"role": "user", "content": tool_output}
     assert not env._episodes, "the rollout's env was not released"
     # the local episode already started the sandbox zygote: the rollout's sandbox left nothing behind

@@ -170,8 +170,14 @@ def _episode_env(classic: Any, dataset: Any, **kwargs: Any) -> Any:
     async def thinkgym_reward(state: Any) -> float:
         return float(state.get("thinkgym_reward", 0.0))
 
+    from thinkgym.envs.code_interpreter import STOP
+
+    # the model stops after a code block (the env also runs a block whose closing fence the
+    # server stripped with the stop string)
+    sampling_args = dict(kwargs.pop("sampling_args", None) or {})
+    sampling_args.setdefault("stop", list(STOP))
     rubric = classic.Rubric(funcs=[thinkgym_reward], weights=[1.0])
-    return ThinkgymMultiTurnEnv(dataset=dataset, rubric=rubric, **kwargs)
+    return ThinkgymMultiTurnEnv(dataset=dataset, rubric=rubric, sampling_args=sampling_args, **kwargs)
 
 
 def load_environment(
