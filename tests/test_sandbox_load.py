@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import glob
 import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -67,6 +69,18 @@ def _zygote_descendants() -> list[int]:
 
 @pytest.mark.slow  # about 30 s on 2 cores
 def test_64_live_sandboxes_serve_cells_without_failure_or_leak():
+    # In a fresh interpreter: threads other tests leave behind (Ray, torch, servers) open and close
+    # descriptors of their own at any time, which a count in this process would mistake for a leak.
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = f"import sys; sys.path.insert(0, {here!r}); import test_sandbox_load as t; t._load_check(); print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=280)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
+    print(done.stdout)
+
+
+def _load_check() -> None:
+    """64 live sandboxes x 12 cells from 8 threads: no failed cell, 3 processes per sandbox between
+    cells, bounded host memory, and afterwards no process, descriptor or cgroup left."""
     with SandboxPool(size=2) as warm:  # the zygote is up before the baseline is taken
         warm.acquire().run("pass")
     fds_before, rss_before = _fds(), _rss_mb()
@@ -103,5 +117,5 @@ def test_64_live_sandboxes_serve_cells_without_failure_or_leak():
     while _zygote_descendants() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _zygote_descendants() == []
-    assert _fds() == fds_before
+    assert _fds() == fds_before, (fds_before, _fds())
     assert set(glob.glob(f"/sys/fs/cgroup/**/thinkgym-{os.getpid()}/sbx-*", recursive=True)) <= cgroups_before
