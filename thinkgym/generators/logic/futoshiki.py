@@ -17,6 +17,7 @@ from typing import Any
 
 from thinkgym.generators.logic.base import Puzzle, int_param
 from thinkgym.generators.logic.latin import (
+    GRID_ANSWER_FORMAT,
     Cell,
     decode_grid,
     describe_grid,
@@ -51,10 +52,7 @@ class Futoshiki(Puzzle):
         "row r1, column c1 is smaller than the number in row r2, column c2 (rows and columns count from "
         "1, top left). Given numbers (. is empty) must stay."
     )
-    answer_format = (
-        "the completed grid, row by row from the top, each row as its N digits, rows separated by '/', "
-        "e.g. 123/231/312 (whitespace is ignored)."
-    )
+    answer_format = GRID_ANSWER_FORMAT
 
     def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"size": int_param(params, "size", 3, 7)}

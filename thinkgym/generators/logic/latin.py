@@ -14,6 +14,7 @@ from functools import cache
 from thinkgym.generators.logic.pysat_tools import CNF, solve_first
 
 __all__ = [
+    "GRID_ANSWER_FORMAT",
     "cell_var",
     "decode_grid",
     "describe_grid",
@@ -24,6 +25,12 @@ __all__ = [
 ]
 
 Cell = Callable[[int, int, int], int]
+
+# The answer format of every Latin-square family (a grid written by format_grid).
+GRID_ANSWER_FORMAT = (
+    "the completed grid, row by row from the top, each row as its N digits, rows separated by '/', "
+    "e.g. 123/231/312 (whitespace is ignored)."
+)
 
 
 def format_grid(grid: list[list[int]]) -> str:

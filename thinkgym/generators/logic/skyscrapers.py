@@ -22,6 +22,7 @@ from typing import Any
 
 from thinkgym.generators.logic.base import Puzzle, int_param
 from thinkgym.generators.logic.latin import (
+    GRID_ANSWER_FORMAT,
     Cell,
     decode_grid,
     describe_grid,
@@ -87,10 +88,7 @@ class Skyscrapers(Puzzle):
         "every building in front of it. Clues are listed per side: top and bottom from the leftmost "
         "column, left and right from the top row; - means no clue. Given heights (. is empty) must stay."
     )
-    answer_format = (
-        "the completed grid, row by row from the top, each row as its N digits, rows separated by '/', "
-        "e.g. 123/231/312 (whitespace is ignored)."
-    )
+    answer_format = GRID_ANSWER_FORMAT
 
     def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"size": int_param(params, "size", 3, 6)}
