@@ -24,13 +24,7 @@ from thinkgym.agents.models import load_model  # noqa: E402
 SAT = ["--env", "Saturn-SAT-v0", "--env-kwargs", '{"n": 1, "k": 5, "l": 3, "prompt_template": "{instance}"}']
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two threads on a busy 2-core machine are many times slower than one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

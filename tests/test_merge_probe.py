@@ -23,13 +23,7 @@ from thinkgym.metrics import pass_at_k  # noqa: E402
 PROBE_ENV = ["--env", "Math-RLVR-v0", "--env-kwargs", '{"mixture": {"number_theory": 1, "linear_system": 1}}']
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two threads on a busy 2-core machine are many times slower than one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def save_tiny(folder, *, seed=0, tokenizer=None, **overrides):
