@@ -1,11 +1,21 @@
 """Gymnasium wrappers that reshape the reward of any thinkgym env with the functions of
 :mod:`thinkgym.rewards.length`, :mod:`thinkgym.rewards.format` and :mod:`thinkgym.rewards.modes`.
 
-Each wrapper reads ``info["verdict"]`` from the inner env's step and measures the response in
-characters, or in tokens when given a ``tokenizer`` (anything with ``encode(text)``; special
-tokens are left out where ``encode`` accepts ``add_special_tokens``). The returned reward is the sum
-of ``info["reward_parts"]``; ``info["base_reward"]`` is the inner env's reward and
+Each wrapper shapes the step that ends an episode (``terminated`` or ``truncated``): it reads
+``info["verdict"]`` from the inner env's step and measures the episode's response in characters,
+or in tokens when given a ``tokenizer`` (anything with ``encode(text)``; special tokens are left
+out where ``encode`` accepts ``add_special_tokens``). The returned reward is the sum of
+``info["reward_parts"]``; ``info["base_reward"]`` is the inner env's reward for that step and
 ``info["response_length"]`` the measured length.
+
+Multi-turn envs (:class:`~thinkgym.envs.code_interpreter.CodeInterpreter`,
+:class:`~thinkgym.envs.markovian.MarkovianThinking`) score only their last step. A step that does
+not end the episode passes through untouched: the inner env's observation, reward, flags and the
+very same ``info`` object (no verdict, no ``reward_parts``). The episode's response is every action
+since ``reset``, in order: its length is the sum of the actions' lengths (each segment or chunk
+counted as the policy generated it), and text rules (Open-RS's format, AutoThink's degeneracy) read
+the actions joined. Interpreter outputs and Markovian carryovers are written by the env, not the
+policy, and are not counted. A step that ends the episode without a verdict is a ``ValueError``.
 
 A verdict the verifier could not reach (``info["verdict"]["verifier_error"]``) is neither right
 nor wrong: every wrapper passes the inner env's reward through unchanged (its
@@ -62,6 +72,7 @@ class _ShapedReward(gymnasium.Wrapper[str, str, str, str]):
     def __init__(self, env: gymnasium.Env[str, str], tokenizer: Any = None) -> None:
         super().__init__(env)
         self.count = length_counter(tokenizer)
+        self._actions: list[str] = []  # the policy's actions since reset (one per step)
 
     def parts(self, response: str, length: int, reward: float, info: dict[str, Any]) -> dict[str, float]:
         raise NotImplementedError
@@ -69,14 +80,30 @@ class _ShapedReward(gymnasium.Wrapper[str, str, str, str]):
     def skip(self, info: dict[str, Any]) -> None:
         """Called instead of :meth:`parts` for an episode whose verifier could not decide."""
 
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        self._actions = []
+        return self.env.reset(seed=seed, options=options)
+
     def step(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        length = self.count(action)
-        if info.get("verdict", {}).get("verifier_error", False):
+        result = self.env.step(action)
+        obs, reward, terminated, truncated, info = result
+        self._actions.append(action)
+        if not (terminated or truncated):
+            return result  # a non-final step of a multi-turn env: nothing to shape yet
+        actions, self._actions = self._actions, []
+        if "verdict" not in info:
+            raise ValueError(
+                f"{type(self).__name__}: the step that ended the episode has no info['verdict'] to shape "
+                f"(info keys: {sorted(info)}); wrap an env whose last step is scored, and let the env end "
+                "its episodes rather than a TimeLimit"
+            )
+        response = "".join(actions)
+        length = sum(self.count(a) for a in actions)
+        if info["verdict"].get("verifier_error", False):
             self.skip(info)
             parts = {"verifier_error": float(reward)}
         else:
-            parts = self.parts(action, length, reward, info)
+            parts = self.parts(response, length, reward, info)
         info = {**info, "base_reward": reward, "reward_parts": parts, "response_length": length}
         return obs, float(sum(parts.values())), terminated, truncated, info
 
