@@ -45,8 +45,6 @@ from pydantic import Field
 
 __all__ = ["ThinkgymData", "ThinkgymTask", "ThinkgymTaskset", "ThinkgymTasksetConfig", "load_environment", "score"]
 
-_MULTI_TURN = ("CodeInterpreter-", "Markovian-")
-
 
 class ThinkgymTasksetConfig(vf.TasksetConfig):
     env: str = "Math-RLVR-v0"
@@ -98,20 +96,41 @@ def _problems(env_id: str, env_kwargs: dict[str, Any], count: int, seed: int) ->
         env.close()
 
 
+def markovian_refusal(env_id: str) -> str:
+    """Why a ``Markovian-*`` env is no verifiers environment (the error both APIs raise)."""
+    return (
+        f"{env_id}: Markovian thinking has no verifiers mapping. Each Delethink chunk continues the model's "
+        "own text from a fresh context, the query followed by the carried-over tail cut on the policy's "
+        "token ids; a verifiers rollout is one growing chat (v1 harnesses keep their whole conversation, "
+        "and a chat request cannot continue an assistant message's raw text). Serve it with OpenEnv "
+        "(`thinkgym serve --env ...`) or run it with thinkgym's own policies (docs/integrations.md)"
+    )
+
+
+def task_data(config: ThinkgymTasksetConfig) -> Iterator[ThinkgymData]:
+    """One :class:`ThinkgymData` per problem of ``config`` (the env's prompt and the problem)."""
+    for i, (prompt, problem) in enumerate(_problems(config.env, config.env_kwargs, config.num_tasks, config.seed)):
+        yield ThinkgymData(
+            idx=i,
+            id=problem["id"],
+            prompt=prompt,
+            env=config.env,
+            env_kwargs=dict(config.env_kwargs),
+            problem=json.dumps(problem),
+        )
+
+
 class ThinkgymTaskset(vf.Taskset[ThinkgymTask, ThinkgymTasksetConfig]):
     def load(self) -> Iterator[ThinkgymTask]:
         config = self.config
-        if config.env.startswith(_MULTI_TURN):
-            raise ValueError(f"{config.env} is multi-turn; the verifiers taskset takes single-turn envs only")
-        for i, (prompt, problem) in enumerate(_problems(config.env, config.env_kwargs, config.num_tasks, config.seed)):
-            data = ThinkgymData(
-                idx=i,
-                id=problem["id"],
-                prompt=prompt,
-                env=config.env,
-                env_kwargs=dict(config.env_kwargs),
-                problem=json.dumps(problem),
+        if config.env.startswith("CodeInterpreter-"):
+            raise ValueError(
+                f"{config.env} is multi-turn; ThinkgymTaskset takes single-turn envs: use "
+                "thinkgym.integrations.verifiers_code.ThinkgymCodeTaskset (a python tool in thinkgym's sandbox)"
             )
+        if config.env.startswith("Markovian-"):
+            raise ValueError(markovian_refusal(config.env))
+        for data in task_data(config):
             yield ThinkgymTask(data, config.task)
 
 
@@ -203,7 +222,7 @@ def load_environment(
         )
     env_kwargs = dict(env_kwargs or {})
     if env.startswith("Markovian-"):
-        raise ValueError(f"{env}: Markovian envs restart their context each chunk; load_environment takes the others")
+        raise ValueError(markovian_refusal(env))
     rows = [
         {
             "question": prompt,
