@@ -4,7 +4,7 @@ neither project wrote: the test suites of other math graders.
 Usage::
 
     pip install math-verify==0.9.0   # benchmark-only dependency
-    python benchmarks/bench_third_party.py --hendrycks DIR --nemo-skills DIR --stack DIR [--failures]
+    python benchmarks/bench_third_party.py --hendrycks DIR --nemo-skills DIR --stack DIR --kas DIR [--failures]
 
 Each ``DIR`` is the root of a local checkout of the suite's repository (a clone, or just the one
 file below extracted from it, at the same relative path). Their files are read as data (``ast`` for
@@ -30,6 +30,14 @@ Python, a regular expression for PHP); nothing of theirs is copied here or run:
   Some STACK labels follow Maxima's floating point (``4.52*10^2`` is not ``452``); they are
   kept as they are.
 
+- ``--kas``: https://github.com/Khan/KAS (Khan Academy's answer checker), ``test.html``: the
+  ``comp(input, reference[, expected])`` calls of its value-only ``comparing`` tests ("evaluate
+  only", "simplify can't yet handle these", "partially evaluating functions"; its "comparing
+  form" test is left out, its labels are about the written form) and the ``_.each(forms, ...)``
+  loops over their arrays; prediction the input, gold the reference. Its labels compare numbers
+  with a tolerance (``1.1234567891235 * 10^200`` is ``1.1234567891234 * 10^200``) and take the real
+  odd root (``(-5)^(1/3)`` is ``-1.709975946``); they are kept as they are.
+
 To get the files from a bare git directory: ``git --git-dir=REPO.git archive HEAD PATH | tar -x -C DIR``.
 
 Scoring: thinkgym by ``verify(response, gold).correct`` with its defaults; Math-Verify by
@@ -45,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import operator
 import re
 import sys
@@ -64,6 +73,7 @@ Case = dict[str, object]  # gold, pred, expected, where
 HENDRYCKS_FILE = "modeling/math_equivalence_test.py"
 NEMO_SKILLS_FILE = "tests/test_math_equal.py"
 STACK_FILE = "tests/fixtures/answertestfixtures.class.php"
+KAS_FILE = "test.html"
 
 _STACK_FUNCTIONS = frozenset("sqrt sin cos tan sec csc cot asin acos atan sinh cosh tanh log ln exp abs".split())
 _BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
@@ -177,10 +187,48 @@ def load_stack(directory: Path, relations: bool) -> list[Case]:
     return cases
 
 
+_JS_STRING = r'"((?:[^"\\]|\\.)*)"'
+_KAS_TEST = re.compile(r'QUnit\.(?:test|module)\("([^"]*)"')
+_KAS_COMP = re.compile(r"comp\(\s*" + _JS_STRING + r"\s*,\s*" + _JS_STRING + r"\s*(?:,\s*(true|false)\s*)?\)")
+_KAS_ARRAY = re.compile(r"var\s+(\w+)\s*=\s*\[(.*?)\];", re.DOTALL)
+_KAS_EACH = re.compile(r"_\.each\((\w+),\s*function\s*\(\w+\)\s*\{\s*comp\((\w+)\[0\],\s*\w+\)")
+_KAS_TESTS = ("evaluate only", "simplify can't yet handle these", "partially evaluating functions")
+
+
+def load_kas(directory: Path) -> list[Case]:
+    """The ``comp(input, reference[, expected])`` calls of the ``comparing`` tests that compare
+    values only (``{form: false}``; not "evaluating and comparing form", whose labels are about
+    form), and the ``_.each(forms, ... comp(forms[0], form))`` loops over their arrays; prediction
+    the input, gold the reference."""
+    text = _read(directory, KAS_FILE).read_text(encoding="utf-8")
+    text = re.sub(r"^\s*//.*$", "", text, flags=re.MULTILINE)
+    heads = list(_KAS_TEST.finditer(text))
+    cases: list[Case] = []
+    for head, following in zip(heads, [*heads[1:], None], strict=True):
+        if head.group(1) not in _KAS_TESTS:
+            continue
+        block = text[head.end() : following.start() if following else len(text)]
+        for match in _KAS_COMP.finditer(block):
+            pred, gold, flag = (json.loads(f'"{g}"') if g else g for g in match.groups())
+            cases.append({"gold": gold, "pred": pred, "expected": flag != "false", "where": head.group(1)})
+        arrays = {
+            m.group(1): [json.loads(f'"{v}"') for v in re.findall(_JS_STRING, m.group(2))]
+            for m in _KAS_ARRAY.finditer(block)
+        }
+        for match in _KAS_EACH.finditer(block):
+            forms = arrays[match.group(1)]
+            for form in forms:
+                cases.append(
+                    {"gold": form, "pred": forms[0], "expected": True, "where": f"{head.group(1)} {match.group(1)}"}
+                )
+    return cases
+
+
 LOADERS: dict[str, tuple[Callable[[Path], list[Case]], str]] = {
     "hendrycks": (load_hendrycks, f"hendrycks/math {HENDRYCKS_FILE}"),
     "nemo-skills": (load_nemo_skills, f"NVIDIA/NeMo-Skills {NEMO_SKILLS_FILE}"),
     "stack": (lambda d: load_stack(d, relations=False), f"maths/moodle-qtype_stack {STACK_FILE} (AlgEquiv)"),
+    "kas": (load_kas, f"Khan/KAS {KAS_FILE} (comparing)"),
 }
 SPLIT = {"stack": ("stack-rel", lambda d: load_stack(d, relations=True))}  # a second suite from one file
 
@@ -252,7 +300,7 @@ def main() -> None:
                 suites[other] = other_loader(directory)
                 print(f"{other}: {len(suites[other])} cases (relations) from the same file")
     if not suites:
-        ap.error("pass at least one suite directory (--hendrycks, --nemo-skills, --stack)")
+        ap.error("pass at least one suite directory (--hendrycks, --nemo-skills, --stack, --kas)")
     try:
         mv_version = metadata.version("math-verify")
     except metadata.PackageNotFoundError:
