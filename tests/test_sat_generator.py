@@ -152,3 +152,63 @@ def test_random_generation_does_not_touch_global_random_state():
     random.seed(7)
     sat.generate(sat.check_params(3, 5, 5), 99)
     assert random.random() == before
+
+
+def _reference_draws(n, k, l, rng, sigma, planting):
+    """The generator's draws written with random's own calls (sat._sample_distinct inlines them):
+    the instances a seed gave before the inlining, which must not change."""
+    q = sat._q_for(n) if planting == "q-hidden" else 1.0
+    seen, out = set(), []
+    while len(out) < l:
+        vs = sorted(rng.sample(range(k), n))
+        if planting == "naive":
+            agree = rng.randint(1, (1 << n) - 1)
+        else:
+            agree = rng.getrandbits(n)
+            t = agree.bit_count()
+            if t == 0 or (t > 1 and rng.random() >= q ** (t - 1)):
+                continue
+        clause = tuple((v + 1) if sigma[v] == ((agree >> i) & 1) else -(v + 1) for i, v in enumerate(vs))
+        if clause not in seen:
+            seen.add(clause)
+            out.append(clause)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "l", "planting"),
+    [
+        (3, 5, 5, "naive"),  # tables (every named level up to 15 uses them)
+        (3, 7, 40, "naive"),
+        (6, 7, 40, "naive"),
+        (5, 8, 40, "naive"),
+        (2, 2, 2, "naive"),
+        (1, 4, 3, "naive"),  # n = 1: no tables
+        (4, 21, 60, "naive"),  # sample's pool branch, too many pick sequences for tables
+        (3, 22, 60, "naive"),  # sample's set branch (k above its pool limit of 21 for n <= 5)
+        (6, 85, 50, "naive"),  # n > 5: the pool limit is 85
+        (6, 86, 50, "naive"),
+        (3, 7, 40, "q-hidden"),
+        (3, 30, 128, "q-hidden"),
+        (10, 12, 300, "q-hidden"),
+    ],
+)
+def test_sampling_draws_exactly_what_random_sample_and_randint_draw(n, k, l, planting):
+    for seed in range(25):
+        ours, theirs = random.Random(seed), random.Random(seed)
+        bits = ours.getrandbits(k)
+        theirs.getrandbits(k)
+        sigma = [(bits >> i) & 1 for i in range(k)]
+        assert sat._sample_distinct(n, k, l, ours, sigma, planting) == _reference_draws(
+            n, k, l, theirs, sigma, planting
+        )
+        assert ours.getstate() == theirs.getstate()  # a caller's generator continues as before
+
+
+def test_every_named_level_up_to_15_samples_from_tables():
+    assert all(sat._tables(p["n"], p["k"]) is not None for level, p in sat.LEVELS.items() if level <= 15)
+
+
+def test_saturn_prompt_spells_every_literal():
+    clauses = [[-26, -1, 2], [1, 25, 26]]
+    assert sat.format_instance(clauses, 3, 26) == '{"n_sat": 3, "k": 26, "clause": "!Z!AB & AYZ"}'

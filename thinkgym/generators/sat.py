@@ -24,7 +24,10 @@ from __future__ import annotations
 import json
 import math
 import random
-from functools import cache
+from collections.abc import Callable
+from functools import cache, lru_cache
+from itertools import combinations, product
+from operator import itemgetter
 from typing import Any
 
 from thinkgym.core import Problem, stable_id
@@ -147,42 +150,129 @@ def generate_clauses(
         chosen = rng.sample(pool, l)
     else:
         chosen = _sample_distinct(n, k, l, rng, sigma, planting)
-    clauses = sorted(list(c) for c in chosen)
+    clauses = sorted(map(list, chosen))
     return clauses, "".join(map(str, sigma))
 
 
 def _sample_distinct(
     n: int, k: int, l: int, rng: random.Random, sigma: list[int], planting: str
 ) -> list[tuple[int, ...]]:
-    seen: set[tuple[int, ...]] = set()
-    out: list[tuple[int, ...]] = []
-    variables = range(k)
-    q = _q_for(n) if planting == "q-hidden" else 1.0
+    """l distinct clauses satisfied by sigma, in the order drawn. Each draw is, exactly,
+
+        vs = sorted(rng.sample(range(k), n))
+        agree = rng.randint(1, 2**n - 1)                          # naive
+        agree = rng.getrandbits(n), kept with probability q^(t-1)  # q-hidden (t = agreeing literals)
+
+    and literal i is ``vs[i]+1`` when bit i of ``agree`` equals sigma there, else negated; a clause
+    drawn before is drawn again. ``sample`` and ``randint`` are inlined on ``rng.getrandbits`` the way
+    CPython's ``random`` implements them (``_randbelow`` rejects values >= m drawn on
+    ``m.bit_length()`` bits; ``sample`` picks from a pool it edits in place when k is small, else
+    redraws picks already made), so a seed gives the same clauses as those calls and leaves ``rng``
+    in the same state (tests/test_sat_generator.py checks both against the calls). Naive planting
+    at small (n, k), every named level up to 15, reads the sorted pick and the clause from tables
+    (:func:`_tables`).
+    """
+    getrandbits = rng.getrandbits
     full = (1 << n) - 1
-    while len(out) < l:
-        vs = sorted(rng.sample(variables, n))
-        if planting == "naive":
-            agree = rng.randint(1, full)
+    full_bits = full.bit_length()
+    widths = [(k - i, (k - i).bit_length()) for i in range(n)]  # randbelow(k - i) for pick i
+    tables = _tables(n, k) if planting == "naive" else None
+    if tables is not None:
+        combo_of, clause_at = tables
+        keys: dict[int, None] = {}  # clause key -> None, in draw order
+        add = keys.setdefault
+        while len(keys) < l:
+            index = 0
+            for m, bits in widths:
+                j = getrandbits(bits)
+                while j >= m:
+                    j = getrandbits(bits)
+                index = index * m + j
+            agree = getrandbits(full_bits)  # randint(1, full) is 1 + this
+            while agree >= full:
+                agree = getrandbits(full_bits)
+            add(combo_of[index] * full + agree)
+        # literal for variable v and agreement bit b at flat position 2v + b
+        literals = [x for v, bit in enumerate(sigma) for x in ((-(v + 1), v + 1) if bit else (v + 1, -(v + 1)))]
+        return [clause_at[key](literals) for key in keys]
+    q = 1.0 if planting == "naive" else _q_for(n)
+    pool_branch = k <= _pool_limit(n)
+    picks: dict[tuple[tuple[int, ...], int], None] = {}  # (sorted variables, agree) in draw order
+    while len(picks) < l:
+        vs: list[int] = []
+        if pool_branch:
+            pool = list(range(k))
+            for m, bits in widths:
+                j = getrandbits(bits)
+                while j >= m:
+                    j = getrandbits(bits)
+                vs.append(pool[j])
+                pool[j] = pool[m - 1]
         else:
-            agree = rng.getrandbits(n)
+            bits = widths[0][1]
+            for _ in range(n):
+                j = getrandbits(bits)
+                while j >= k or j in vs:
+                    j = getrandbits(bits)
+                vs.append(j)
+        if planting == "naive":
+            agree = getrandbits(full_bits)
+            while agree >= full:
+                agree = getrandbits(full_bits)
+            agree += 1
+        else:
+            agree = getrandbits(n)
             t = agree.bit_count()
             if t == 0 or (t > 1 and rng.random() >= q ** (t - 1)):
                 continue
-        clause = tuple((v + 1) if sigma[v] == ((agree >> i) & 1) else -(v + 1) for i, v in enumerate(vs))
-        if clause not in seen:
-            seen.add(clause)
-            out.append(clause)
-    return out
+        vs.sort()
+        picks.setdefault((tuple(vs), agree))
+    return [_clause(vs, agree, sigma) for vs, agree in picks]
+
+
+def _clause(variables: tuple[int, ...], agree: int, sigma: list[int]) -> tuple[int, ...]:
+    """Literal i is ``variables[i] + 1``, negated unless bit i of ``agree`` equals sigma there."""
+    return tuple([(v + 1) if sigma[v] == ((agree >> i) & 1) else -(v + 1) for i, v in enumerate(variables)])
+
+
+def _pool_limit(n: int) -> int:
+    """The largest population ``random.sample`` draws n picks from with a pool (CPython's setsize)."""
+    return 21 + (4 ** math.ceil(math.log(n * 3, 4)) if n > 5 else 0)
+
+
+_TABLE_LIMIT = 10_000
+
+
+@cache
+def _tables(n: int, k: int) -> tuple[list[int], list[Callable[[list[int]], tuple[int, ...]]]] | None:
+    """Tables for :func:`_sample_distinct` at 2 <= n, k within sample's pool branch and at most
+    ``_TABLE_LIMIT`` pick sequences (None otherwise):
+
+    * ``combo_of[index]``: for the draws j_0..j_{n-1} (j_i < k - i) as one mixed-radix index, the
+      position of the sorted picks among the n-subsets of k, in lexicographic order;
+    * ``clause_at[c * (2^n - 1) + a]``: for subset c and ``randint`` value a + 1, a function of the
+      literal list (2v + b: variable v's literal when agreement bit b) giving the clause tuple.
+    """
+    if n < 2 or k > _pool_limit(n) or math.perm(k, n) > _TABLE_LIMIT:
+        return None
+    subsets = {combo: c for c, combo in enumerate(combinations(range(k), n))}
+    combo_of = []
+    for draws in product(*(range(k - i) for i in range(n))):
+        pool, picked = list(range(k)), []
+        for i, j in enumerate(draws):
+            picked.append(pool[j])
+            pool[j] = pool[k - i - 1]
+        combo_of.append(subsets[tuple(sorted(picked))])
+    clause_at = [
+        itemgetter(*(2 * v + ((agree >> i) & 1) for i, v in enumerate(combo)))
+        for combo in subsets
+        for agree in range(1, 1 << n)
+    ]
+    return combo_of, clause_at
 
 
 def _all_satisfied(n: int, k: int, sigma: list[int]) -> list[tuple[int, ...]]:
-    from itertools import combinations
-
-    out = []
-    for vs in combinations(range(k), n):
-        for agree in range(1, 1 << n):
-            out.append(tuple((v + 1) if sigma[v] == ((agree >> i) & 1) else -(v + 1) for i, v in enumerate(vs)))
-    return out
+    return [_clause(vs, agree, sigma) for vs in combinations(range(k), n) for agree in range(1, 1 << n)]
 
 
 SATURN_TEMPLATE = (
@@ -222,14 +312,21 @@ DIMACS_TEMPLATE = (
 )
 
 
-def _saturn_clause(clause: list[int]) -> str:
-    return "".join(("!" if lit < 0 else "") + LETTERS[abs(lit) - 1] for lit in clause)
+# SATURN's spelling of each literal: 1 -> "A", -1 -> "!A", ..., -26 -> "!Z"
+_SATURN_LITERAL = {
+    sign * (i + 1): ("!" if sign < 0 else "") + letter for i, letter in enumerate(LETTERS) for sign in (1, -1)
+}
+
+
+@lru_cache(maxsize=1 << 14)  # the small levels reuse a few hundred clauses over and over
+def _saturn_clause(clause: tuple[int, ...]) -> str:
+    return "".join([_SATURN_LITERAL[lit] for lit in clause])
 
 
 def format_instance(clauses: list[list[int]], n: int, k: int) -> str:
     """SATURN's JSON line for k <= 26 (clause strings sorted as SATURN sorts them), DIMACS above."""
     if k <= len(LETTERS):
-        formula = " & ".join(sorted(_saturn_clause(c) for c in clauses))
+        formula = " & ".join(sorted([_saturn_clause(tuple(c)) for c in clauses]))
         return json.dumps({"n_sat": n, "k": k, "clause": formula})
     lines = [f"p cnf {k} {len(clauses)}"]
     lines.extend(" ".join(map(str, c)) + " 0" for c in clauses)
