@@ -18,13 +18,18 @@ Measures, in one process:
        non-binary assignments, which SATURN reads as 0s).
      Both sides run interleaved, ``--repeats`` rounds each; the medians and their ratio are printed.
 
+     With --baseline-generator FILE (another version's thinkgym/generators/sat.py), that
+     generator runs as a third interleaved side on the same seeds, in a row of its own.
+
 Run:  python benchmarks/bench_sat.py [--saturn-code /path/to/Saturn-code] [--repeats 5]
+          [--baseline-generator FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import math
 import os
@@ -123,12 +128,12 @@ def saturn_generation_seconds(
         return instances, elapsed
 
 
-def thinkgym_generation_seconds(n: int, k: int, l: int, samples: int, first_seed: int = 0) -> float:
+def thinkgym_generation_seconds(n: int, k: int, l: int, samples: int, first_seed: int = 0, generator=sat) -> float:
     """Seconds thinkgym's generator takes for ``samples`` problems (instance, prompt, id)."""
-    params = sat.check_params(n, k, l)
+    params = generator.check_params(n, k, l)
     start = time.perf_counter()
     for s in range(first_seed, first_seed + samples):
-        sat.generate(params, s)
+        generator.generate(params, s)
     return time.perf_counter() - start
 
 
@@ -148,13 +153,22 @@ def clauses_from_saturn(formula: str) -> list[list[int]]:
     return clauses
 
 
-def interleaved(repeats: int, theirs, ours) -> tuple[float, float]:
-    """Median seconds of ``theirs()`` and ``ours()``, run alternately ``repeats`` times each."""
-    a, b = [], []
+def interleaved(repeats: int, *sides) -> list[float]:
+    """Median seconds of each ``side(round)``, the sides run in turn ``repeats`` times each."""
+    times: list[list[float]] = [[] for _ in sides]
     for r in range(repeats):
-        a.append(theirs(r))
-        b.append(ours(r))
-    return statistics.median(a), statistics.median(b)
+        for side, spent in zip(sides, times, strict=True):
+            spent.append(side(r))
+    return [statistics.median(spent) for spent in times]
+
+
+def load_generator(path: str):
+    """Another version of thinkgym/generators/sat.py (e.g. from ``git show REV:...``), loaded under
+    its own module name so both versions run in this process."""
+    spec = importlib.util.spec_from_file_location("baseline_sat", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def saturn_score(calc_sat_value, response: str, formula: str) -> float:
@@ -168,7 +182,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--saturn-code", default=None, help="path to a checkout of gtxygyzb/Saturn-code")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds per side (medians reported)")
+    parser.add_argument(
+        "--baseline-generator",
+        default=None,
+        help="another version's thinkgym/generators/sat.py, generating as a third side (same seeds as thinkgym)",
+    )
     args = parser.parse_args()
+    baseline = load_generator(args.baseline_generator) if args.baseline_generator else None
+    if baseline:  # the same work on both sides: the same problems for the same seeds
+        for n, k, l in SATURN_COUNTS:
+            params = sat.check_params(n, k, l)
+            assert all(baseline.generate(params, s) == sat.generate(params, s) for s in range(200)), (n, k, l)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, load {load}\n")
     eps = episodes_per_second()
@@ -196,7 +220,11 @@ def main() -> None:
             def ours(r, n=n, k=k, l=l, count=count):
                 return thinkgym_generation_seconds(n, k, l, count, first_seed=r * count)
 
-            t_theirs, t_ours = interleaved(args.repeats, theirs, ours)
+            def previous(r, n=n, k=k, l=l, count=count):
+                return thinkgym_generation_seconds(n, k, l, count, first_seed=r * count, generator=baseline)
+
+            sides = (theirs, ours, previous) if baseline else (theirs, ours)
+            t_theirs, t_ours, *t_previous = interleaved(args.repeats, *sides)
             t_bare = statistics.median(without_prompts)
             label = "SATURN's own count" if count == own else "large"
             print(
@@ -207,6 +235,11 @@ def main() -> None:
                 f"| the same, SATURN without its prompt step (thinkgym still writes prompts) "
                 f"| {count / t_bare:,.0f} | {count / t_ours:,.0f} | {t_bare / t_ours:.1f}x |"
             )
+            if baseline:
+                print(
+                    f"| the same, thinkgym's baseline generator in the SATURN column "
+                    f"| {count / t_previous[0]:,.0f} | {count / t_ours:,.0f} | {t_previous[0] / t_ours:.1f}x |"
+                )
     problems = [sat.generate(sat.check_params(3, 7, 40), s) for s in range(500)]
     formulas = [sat.format_instance(p.metadata["clauses"], 3, 7).split('"clause": "')[1].rstrip('"}') for p in problems]
     responses = ["<think>...</think> \\boxed{" + p.answer + "}" for p in problems]
