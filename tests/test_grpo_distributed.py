@@ -1,11 +1,13 @@
 """Data-parallel GRPO learners (thinkgym.agents.grpo.distributed) on a local Ray cluster, CPU,
 gloo: an update on two learners (DDP, and FSDP2 with ``shard``) leaves the parameters of the
 in-process update, for every loss normalisation; groups stay whole on one learner; a
-``--num-learners 2`` run resumed with ``--num-learners 1`` logs what an uninterrupted
-one-learner run logs."""
+``--num-learners 2`` run resumed logs what an uninterrupted one-learner run logs; a sharded
+(``--shard``) checkpoint holds one DCP file per rank and resumes exactly with 2, 3 or 1 learners;
+``--learner-rollouts`` samples what as many Ray rollout workers sample."""
 
 import argparse
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ pytest.importorskip("transformers")
 
 from thinkgym.agents.grpo.cli import add_commands  # noqa: E402
 from thinkgym.agents.grpo.config import GRPOConfig  # noqa: E402
-from thinkgym.agents.grpo.distributed import LearnerGroup, shard_rows  # noqa: E402
+from thinkgym.agents.grpo.distributed import LearnerGroup, shard_rows, split_groups  # noqa: E402
 from thinkgym.agents.grpo.loss import collate  # noqa: E402
 from thinkgym.agents.grpo.trainer import update  # noqa: E402
 from thinkgym.agents.models import load_model  # noqa: E402
@@ -126,9 +128,75 @@ def test_resume_with_two_learners_logs_what_one_learner_logs(local_ray, tmp_path
     assert len({m["loss"] for m in expected}) > 1  # the runs did learn something step to step
 
 
+def test_sharded_checkpoint_is_per_rank_and_resumes_exactly_with_any_learner_count(local_ray, tmp_path):
+    """FSDP2 over 2 learners for 3 steps (LR warmup over 4 steps, so the LR restored matters), then
+    resumed to 5 with 2 sharded learners, with 3 (DCP reshards), and with the in-process learner
+    (one process reads both shards): every resumed run logs what the uninterrupted sharded run logs."""
+    common = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
+    common += ["--lr", "3e-3", "--warmup-steps", "4", "--entropy-coef", "0.05", "--eval-every", "0"]
+    common += ["--save-every", "3", "--no-progress"]
+    sharded = ["--num-learners", "2", "--shard"]
+    whole, two = tmp_path / "whole", tmp_path / "two"
+    assert run_cli(["train", *common, *sharded, "--out", str(whole), "--steps", "5"]) == 0
+    assert run_cli(["train", *common, *sharded, "--out", str(two), "--steps", "3"]) == 0
+    checkpoint = two / "checkpoints" / "step-000003"
+    shards = sorted(p.name for p in (checkpoint / "shards").iterdir())
+    assert shards == [".metadata", "__0_0.distcp", "__1_0.distcp"]  # one file per rank, nothing gathered
+    state = torch.load(checkpoint / "state.pt", weights_only=False)
+    assert state["optimizer"] is None and state["sharded"]["num_learners"] == 2
+    three, one = tmp_path / "three", tmp_path / "one"
+    shutil.copytree(two, three)
+    shutil.copytree(two, one)
+    resumes = {
+        two: sharded,
+        three: ["--num-learners", "3", "--learner-cpus", "0.5", "--shard"],
+        one: ["--num-learners", "1"],
+    }
+    expected = read_metrics(whole)
+    assert len({m["loss"] for m in expected}) > 1  # the run learned something step to step
+    for out, learners in resumes.items():
+        assert run_cli(["train", *common, *learners, "--out", str(out), "--steps", "5", "--resume"]) == 0
+        got = read_metrics(out)
+        assert [m["step"] for m in got] == [1, 2, 3, 4, 5], out.name
+        assert [m["reward_mean"] for m in got] == [m["reward_mean"] for m in expected], out.name
+        assert [m["lr"] for m in got] == pytest.approx([m["lr"] for m in expected], rel=1e-12), out.name
+        assert [m["loss"] for m in got] == pytest.approx([m["loss"] for m in expected], rel=1e-4, abs=1e-7), out.name
+
+
+def test_split_groups_keeps_groups_whole():
+    seeds = [7, 7, 7, 9, 9, 9, 4, 4, 4]
+    assert split_groups(seeds, 2) == [[7, 7, 7, 9, 9, 9], [4, 4, 4]]
+    assert split_groups(seeds, 3) == [[7, 7, 7], [9, 9, 9], [4, 4, 4]]
+    assert split_groups([5, 6], 3) == [[5], [6], []]  # fewer groups than learners: one idles
+
+
+def test_learner_rollouts_sample_what_rollout_workers_sample(local_ray, tmp_path):
+    """``--learner-rollouts`` with 2 DDP learners (3 steps, then resumed to 4: the driver's copy,
+    which lags the learners between checkpoints, must be fetched before saving) logs what the
+    in-process learner logs with 2 Ray rollout workers: both cut the step's 2 groups into the same
+    two chunks and sample chunk r with step_seed(seed, r)."""
+    common = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
+    common += ["--lr", "3e-3", "--entropy-coef", "0.05", "--eval-every", "0", "--save-every", "3", "--no-progress"]
+    learners, workers = tmp_path / "learners", tmp_path / "workers"
+    own = ["--num-learners", "2", "--learner-rollouts", "--out", str(learners)]
+    assert run_cli(["train", *common, *own, "--steps", "3"]) == 0
+    assert run_cli(["train", *common, *own, "--steps", "4", "--resume"]) == 0
+    assert run_cli(["train", *common, "--num-rollout-workers", "2", "--out", str(workers), "--steps", "4"]) == 0
+    got, expected = read_metrics(learners), read_metrics(workers)
+    assert [m["step"] for m in got] == [1, 2, 3, 4]
+    assert [m["reward_mean"] for m in got] == [m["reward_mean"] for m in expected]
+    assert [m["response_length"] for m in got] == [m["response_length"] for m in expected]
+    assert [m["loss"] for m in got] == pytest.approx([m["loss"] for m in expected], rel=1e-4, abs=1e-7)
+    assert len({m["response_length"] for m in expected}) > 1  # the samples did change step to step
+
+
 def test_bad_learner_settings_are_refused_with_the_fix(local_ray):
     with pytest.raises(ValueError, match="shard .* needs num_learners > 1"):
         GRPOConfig(shard=True)
+    with pytest.raises(ValueError, match="learner_rollouts .* needs num_learners > 1 and DDP"):
+        GRPOConfig(num_learners=2, shard=True, learner_rollouts=True)
+    with pytest.raises(ValueError, match="learner_rollouts: .* drop --num-rollout-workers"):
+        GRPOConfig(num_learners=2, learner_rollouts=True, num_rollout_workers=1)
     with pytest.raises(ValueError, match="num_learners must be >= 1, got 0"):
         GRPOConfig(num_learners=0)
     model = load_model("tiny")[0]

@@ -6,6 +6,13 @@ NumPy and torch (CPU and CUDA) RNG states, and the trainer's own state (problem 
 curriculum). A checkpoint is written to a temporary folder and renamed into place, so a crash
 never leaves a half-written one.
 
+Under FSDP2 (``--num-learners N --shard``) the optimiser state is not gathered: every learner
+writes its own shard of the model and AdamW state with ``torch.distributed.checkpoint`` (DCP) into
+``shards/`` (``__R_0.distcp`` per rank and a ``.metadata`` index), and ``state.pt`` holds
+``optimizer=None`` and ``sharded={"num_learners": N}``. DCP reshards on load, so such a checkpoint
+resumes exactly with any number of sharded learners, and also without a process group (DDP
+learners, the in-process learner): one process then reads every shard (:func:`restore_optimizer`).
+
 ``OUT/metrics.jsonl`` gets one JSON object per step. On resume, lines after the checkpoint's step
 (written after it by the interrupted run) are dropped, so every step appears exactly once. With
 ``tensorboard`` importable the same scalars also go to ``OUT/tensorboard/``.
@@ -17,13 +24,25 @@ import importlib.util
 import json
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["MetricsLog", "latest_checkpoint", "load_state", "save_checkpoint"]
+__all__ = [
+    "SHARDS",
+    "MetricsLog",
+    "latest_checkpoint",
+    "load_sharded_state",
+    "load_state",
+    "restore_optimizer",
+    "save_checkpoint",
+    "save_sharded_state",
+]
+
+SHARDS = "shards"  # the DCP folder inside a checkpoint
 
 
 def _rng_state() -> dict[str, Any]:
@@ -43,11 +62,23 @@ def _set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_checkpoint(out: Path, step: int, model: Any, tokenizer: Any, state: dict[str, Any]) -> Path:
-    """Writes ``OUT/checkpoints/step-NNNNNN``; ``state`` holds state dicts (optimiser, ...)."""
+def save_checkpoint(
+    out: Path,
+    step: int,
+    model: Any,
+    tokenizer: Any,
+    state: dict[str, Any],
+    write: Callable[[Path], dict[str, Any]] | None = None,
+) -> Path:
+    """Writes ``OUT/checkpoints/step-NNNNNN``; ``state`` holds state dicts (optimiser, ...).
+    ``write(folder)``, called first, may write more files into the checkpoint (the learners'
+    shards) and returns entries that update ``state``."""
     final = Path(out) / "checkpoints" / f"step-{step:06d}"
     tmp = final.with_name(final.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    if write is not None:
+        state = {**state, **write(tmp)}
     model.save_pretrained(tmp / "model")
     tokenizer.save_pretrained(tmp / "model")
     torch.save({"step": step, "rng": _rng_state(), **state}, tmp / "state.pt")
@@ -67,6 +98,51 @@ def load_state(checkpoint: Path) -> dict[str, Any]:
     state = torch.load(Path(checkpoint) / "state.pt", weights_only=False)
     _set_rng_state(state["rng"])
     return state
+
+
+def save_sharded_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Collective: every rank writes its shard of ``model`` (FSDP2) and ``optimizer`` to ``folder``."""
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict
+
+    model_state, optim_state = get_state_dict(model, optimizer)
+    dcp.save({"model": model_state, "optimizer": optim_state}, checkpoint_id=str(folder))
+
+
+def load_sharded_state(folder: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Loads :func:`save_sharded_state`'s files into ``model`` and ``optimizer``: collective on
+    FSDP2 ranks (any number of them: DCP reshards), or in one process without a process group
+    (a plain model, which then reads every shard)."""
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+
+    # an LR scheduler's initial_lr is the driver's own (learners have no scheduler): not in the shards
+    initial = [{k: g.pop(k) for k in list(g) if k == "initial_lr"} for g in optimizer.param_groups]
+    model_state, optim_state = get_state_dict(model, optimizer)  # tensors of the right shapes to load into
+    state = {"model": model_state, "optimizer": optim_state}
+    dcp.load(state, checkpoint_id=str(folder))
+    set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optimizer"])
+    for group, keys in zip(optimizer.param_groups, initial, strict=True):
+        group.update(keys)
+
+
+def restore_optimizer(
+    checkpoint: Path,
+    state: dict[str, Any],
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    learners_read_shards: bool,
+) -> None:
+    """The checkpoint's optimiser state into ``optimizer``: from ``state.pt``, or from a sharded
+    checkpoint's DCP files unless ``learners_read_shards`` (sharded learners load them themselves;
+    the driver's optimiser then only gets the LRs, which its scheduler hands to the learners)."""
+    if state.get("optimizer") is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    elif state.get("sharded"):
+        if not learners_read_shards:
+            load_sharded_state(Path(checkpoint) / SHARDS, model, optimizer)
+        for group, lr in zip(optimizer.param_groups, state["sharded"]["lrs"], strict=True):
+            group["lr"] = lr
 
 
 class MetricsLog:

@@ -33,15 +33,19 @@ from __future__ import annotations
 
 import contextlib
 import socket
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from thinkgym.agents.grpo.checkpoint import SHARDS
 from thinkgym.agents.grpo.config import GRPOConfig
-from thinkgym.agents.grpo.loss import RowBatch, policy_loss, row_weights, token_logprobs
+from thinkgym.agents.grpo.loss import RowBatch, row_weights
+from thinkgym.agents.grpo.sampling import step_seed
+from thinkgym.agents.grpo.update import MicroBatch, micro_batches, optimise
 
-__all__ = ["Learner", "LearnerGroup", "make_learners", "shard_rows"]
+__all__ = ["Learner", "LearnerGroup", "LearnerRollouts", "make_learners", "shard_rows", "split_groups"]
 
 PLACEMENT_TIMEOUT_S = 600  # how long the learners may wait for Ray to place them
 
@@ -104,7 +108,8 @@ class Learner:
             backend, init_method=f"tcp://{master[0]}:{master[1]}", rank=self.rank, world_size=self.world
         )
         cfg = self.cfg
-        model = load_model(cfg.model, seed=cfg.seed)[0]
+        model, self.tokenizer = load_model(cfg.model, seed=cfg.seed)
+        self.rollouts: Any = None  # built on the first play (learner_rollouts)
         model.load_state_dict(weights)
         model.to(self.device).eval()  # eval(): no dropout, as in the in-process learner
         self.names = [n for n, _ in model.named_parameters()]  # the optimiser's parameter order
@@ -171,80 +176,65 @@ class Learner:
             return full if self.rank == 0 else None
         return _to_cpu(self.inner.state_dict()) if self.rank == 0 else None
 
+    # -- sharded checkpoints (FSDP2) ------------------------------------------------------
+
+    def save_shards(self, folder: str, lrs: list[float]) -> None:
+        """Collective: this rank's shard of the model and AdamW state into ``folder`` (DCP), with the
+        driver's current LRs (those of the next step)."""
+        from thinkgym.agents.grpo.checkpoint import save_sharded_state
+
+        for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):
+            group["lr"] = lr
+        save_sharded_state(Path(folder), self.model, self.optimizer)
+
+    def load_shards(self, folder: str) -> None:
+        """Collective: the model and AdamW state from ``folder``, written by any number of ranks."""
+        from thinkgym.agents.grpo.checkpoint import load_sharded_state
+
+        load_sharded_state(Path(folder), self.model, self.optimizer)
+
+    # -- rollouts from the learner's own replica (learner_rollouts) ------------------------
+
+    def play(self, seeds: list[int], temperature: float, seed: int, options: dict[str, Any] | None) -> list:
+        """Plays episodes with this rank's replica (not collective); sampling noise
+        ``step_seed(seed, rank)``, as Ray rollout worker ``rank`` would use."""
+        if self.rollouts is None:
+            from thinkgym.agents.grpo.chat import ChatFormat
+            from thinkgym.agents.grpo.sampling import HFSampler
+            from thinkgym.agents.grpo.trainer import LocalRollouts
+
+            chat = ChatFormat(self.tokenizer)
+            self.rollouts = LocalRollouts(HFSampler(self.inner, chat, top_p=self.cfg.top_p), chat, self.cfg)
+        return self.rollouts.play(seeds, temperature=temperature, seed=step_seed(seed, self.rank), options=options)
+
     # -- the update -------------------------------------------------------------------------
 
-    def update(self, micro: list[tuple[RowBatch, torch.Tensor, bool]], lrs: list[float]) -> dict[str, Any]:
-        """``num_iterations`` optimiser steps on this rank's micro-batches ``(rows, w, real)``
-        (``real`` False: a zero-weight filler); returns the first step's global statistics and,
-        on rank 0, the new weights."""
+    def update(self, micro: list[MicroBatch], lrs: list[float], send_weights: bool) -> dict[str, Any]:
+        """``num_iterations`` optimiser steps on this rank's micro-batches (:func:`.update.optimise`,
+        with the loss scaled by the world size); returns the first step's global statistics and,
+        on rank 0 when ``send_weights``, the new weights."""
         import torch.distributed as dist
 
-        from thinkgym.agents.grpo.trainer import autocast
-
-        cfg, model, device = self.cfg, self.model, self.device
         for group, lr in zip(self.optimizer.param_groups, lrs, strict=True):  # the driver's LR schedule
             group["lr"] = lr
-        micro = [(mb.to(device), w.to(device), real) for mb, w, real in micro]
-        with torch.no_grad(), autocast(device):
-            ref = [token_logprobs(self.ref, mb, cfg.temperature)[0] for mb, _, _ in micro] if self.ref else None
-            old = (
-                [token_logprobs(model, mb, cfg.temperature)[0] for mb, _, _ in micro]
-                if cfg.num_iterations > 1
-                else None
-            )
-        stats: dict[str, Any] = {}
-        for iteration in range(cfg.num_iterations):
-            self.optimizer.zero_grad(set_to_none=True)
-            sums = torch.zeros(5, dtype=torch.float64)  # loss, kl, entropy, clipped, tokens
-            for k, (mb, w, real) in enumerate(micro):
-                last = k == len(micro) - 1
-                with self._accumulate(last), autocast(device):
-                    logp, entropy = token_logprobs(model, mb, cfg.temperature)
-                    loss, parts = policy_loss(
-                        logp,
-                        old[k] if old else logp.detach(),
-                        mb.advantages,
-                        mb.mask,
-                        w,
-                        eps_low=cfg.eps_low,
-                        eps_high=cfg.eps_high,
-                        beta=cfg.beta,
-                        ref_logp=ref[k] if ref else None,
-                        entropy=entropy,
-                        entropy_coef=cfg.entropy_coef,
-                    )
-                    (loss * self.world).backward()  # synced gradients are averaged over the ranks
-                if real:
-                    tokens = mb.mask
-                    sums += torch.tensor(
-                        [
-                            loss.item(),
-                            (parts["kl"] * tokens).sum().item(),
-                            (entropy.detach() * tokens).sum().item(),
-                            (parts["clipped"] * tokens).sum().item(),
-                            tokens.sum().item(),
-                        ],
-                        dtype=torch.float64,
-                    )
-            grad_norm = torch.nn.utils.clip_grad_norm_(self.inner.parameters(), cfg.max_grad_norm)
-            if hasattr(grad_norm, "full_tensor"):
-                grad_norm = grad_norm.full_tensor()
-            self.optimizer.step()
-            if iteration == 0:
-                total = sums.to(device)
-                dist.all_reduce(total)
-                loss_sum, kl, ent, clip, tokens = total.tolist()
-                stats = {"loss": loss_sum, "grad_norm": float(grad_norm)}
-                stats.update(
-                    {
-                        "kl": kl / max(tokens, 1.0),
-                        "entropy": ent / max(tokens, 1.0),
-                        "clip_fraction": clip / max(tokens, 1.0),
-                    }
-                )
-        if self.ref is None:
-            stats["kl"] = None
-        stats["weights"] = self.weights()
+
+        def all_reduce(sums: torch.Tensor) -> torch.Tensor:
+            total = sums.to(self.device)
+            dist.all_reduce(total)
+            return total.cpu()
+
+        stats = optimise(
+            self.model,
+            self.ref,
+            self.optimizer,
+            micro,
+            self.cfg,
+            self.device,
+            loss_scale=self.world,  # synced gradients are averaged over the ranks
+            sync=self._accumulate,
+            reduce=all_reduce,
+        )
+        stats["weights"] = self.weights() if send_weights else None
         return stats
 
     def _accumulate(self, last: bool) -> contextlib.AbstractContextManager:
@@ -256,6 +246,9 @@ class Learner:
 
     def shutdown(self) -> None:
         import torch.distributed as dist
+
+        if self.rollouts is not None:
+            self.rollouts.close()
 
         if dist.is_initialized():
             dist.destroy_process_group()
@@ -273,12 +266,20 @@ def _to_cpu(obj: Any) -> Any:
 
 class LearnerGroup:
     """The driver's handle on N :class:`Learner` actors: ``update`` (one GRPO update on a global
-    batch, the new weights loaded into the driver's model), ``optimizer_state``, ``close``."""
+    batch, the new weights loaded into the driver's model), ``write_state`` (a checkpoint's
+    optimiser state, or the learners' shards), ``rollouts`` (learner_rollouts), ``close``."""
 
-    def __init__(self, cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    def __init__(
+        self,
+        cfg: GRPOConfig,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        checkpoint: Path | None = None,
+    ) -> None:
         import ray
 
-        self.ray, self.cfg, self.optimizer = ray, cfg, optimizer
+        self.ray, self.cfg, self.model, self.optimizer = ray, cfg, model, optimizer
+        self.stale = False  # learner_rollouts: the driver's copy lags the learners until fetched
         if not ray.is_initialized():
             ray.init(address=cfg.ray_address, ignore_reinit_error=True, log_to_driver=False)
         resources = ray.cluster_resources()
@@ -316,40 +317,66 @@ class LearnerGroup:
         optim_state = ray.put(_to_cpu(optimizer.state_dict()))
         setup = [a.setup.remote(master, weights, optim_state) for a in self.actors]
         self.backend = ray.get(setup)[0]
+        if cfg.shard and checkpoint is not None and (Path(checkpoint) / SHARDS).is_dir():
+            # a sharded checkpoint: every learner reads its part of the shards (DCP reshards to N)
+            self.ray.get([a.load_shards.remote(str(Path(checkpoint) / SHARDS)) for a in self.actors])
         # the driver's optimiser never steps (the learners do); its scheduler sets the LR the
         # learners use, so tell torch not to warn that the scheduler steps first
         optimizer._opt_called = True  # type: ignore[attr-defined]
 
     def update(self, model: torch.nn.Module, batch: RowBatch, group_sizes: list[int]) -> dict[str, Any]:
         """One GRPO update of the learners on the global ``batch`` (module docstring); the driver's
-        ``model`` gets the new weights. Returns the statistics of the in-process ``update``."""
+        ``model`` gets the new weights (with learner_rollouts only when :meth:`fetch_weights` asks).
+        Returns the statistics of the in-process ``update``."""
         cfg = self.cfg
         num_episodes = sum(group_sizes)
         weights = row_weights(batch.mask, batch.episode, num_episodes, cfg.loss_type, cfg.max_new_tokens)
-        shards = []
-        for start, stop in shard_rows(batch, group_sizes, len(self.actors)):
-            shards.append(
-                [
-                    (
-                        batch.rows(s, min(s + cfg.micro_batch_size, stop)),
-                        weights[s : min(s + cfg.micro_batch_size, stop)],
-                        True,
-                    )
-                    for s in range(start, stop, cfg.micro_batch_size)
-                ]
-            )
+        shards = [
+            micro_batches(batch, weights, start, stop, cfg.micro_batch_size)
+            for start, stop in shard_rows(batch, group_sizes, len(self.actors))
+        ]
         count = max(len(s) for s in shards)
         filler = (batch.rows(0, 1), torch.zeros(1), False)  # zero weight: no gradient, same collectives
         shards = [s + [filler] * (count - len(s)) for s in shards]
         lrs = [group["lr"] for group in self.optimizer.param_groups]
-        results = self.ray.get([a.update.remote(s, lrs) for a, s in zip(self.actors, shards, strict=True)])
+        send = not cfg.learner_rollouts  # the driver's copy samples the next step
+        results = self.ray.get([a.update.remote(s, lrs, send) for a, s in zip(self.actors, shards, strict=True)])
         stats = results[0]
-        model.load_state_dict(stats.pop("weights"))
+        new_weights = stats.pop("weights")
+        if send:
+            model.load_state_dict(new_weights)
+        self.stale = not send
         return stats
 
+    def fetch_weights(self) -> None:
+        """Loads the learners' current weights into the driver's model (learner_rollouts leaves it
+        behind between checkpoints)."""
+        if self.stale:
+            weights = self.ray.get([a.weights.remote() for a in self.actors])[0]
+            self.model.load_state_dict(weights)
+            self.stale = False
+
     def optimizer_state(self) -> dict:
-        """The learners' optimiser state in ``torch.optim`` form (the checkpoint's ``optimizer``)."""
+        """The learners' optimiser state in ``torch.optim`` form (gathered to rank 0 under FSDP2)."""
         return self.ray.get([a.optimizer_state.remote() for a in self.actors])[0]
+
+    def write_state(self, folder: Path) -> dict[str, Any]:
+        """A checkpoint's learner state (``save_checkpoint``'s ``write``): under FSDP2 every learner
+        writes its shard into ``folder/shards`` and nothing is gathered; under DDP rank 0's
+        optimiser state goes into ``state.pt``. The driver's model gets the current weights first."""
+        self.fetch_weights()
+        lrs = [group["lr"] for group in self.optimizer.param_groups]  # the next step's (the scheduler stepped)
+        if not self.cfg.shard:
+            state = self.optimizer_state()
+            for group, lr in zip(state["param_groups"], lrs, strict=True):
+                group["lr"] = lr
+            return {"optimizer": state}
+        self.ray.get([a.save_shards.remote(str(Path(folder) / SHARDS), lrs) for a in self.actors])
+        return {"optimizer": None, "sharded": {"num_learners": len(self.actors), "lrs": lrs}}
+
+    def rollouts(self) -> LearnerRollouts:
+        """The trainer's rollout interface over the learners' own replicas (learner_rollouts)."""
+        return LearnerRollouts(self)
 
     def close(self) -> None:
         self.ray.get([a.shutdown.remote() for a in self.actors])
@@ -358,8 +385,52 @@ class LearnerGroup:
         self.actors = []
 
 
-def make_learners(cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> LearnerGroup | None:
+def split_groups(seeds: list[int], parts: int) -> list[list[int]]:
+    """``seeds`` cut into ``parts`` contiguous runs of whole groups (a group = consecutive equal
+    seeds), as equal in group count as possible; the first ``len % parts`` parts get one more."""
+    starts = [i for i in range(len(seeds)) if i == 0 or seeds[i] != seeds[i - 1]] + [len(seeds)]
+    groups = len(starts) - 1
+    cuts = [starts[r * (groups // parts) + min(r, groups % parts)] for r in range(parts + 1)]
+    return [seeds[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+
+
+class LearnerRollouts:
+    """Rollouts from the learners (``learner_rollouts``): each plays a contiguous share of whole
+    groups with its own DDP replica, which holds the newest weights already, so nothing is synced.
+    Learner r samples with ``step_seed(seed, r)``: the same episodes as ``num_rollout_workers = N``
+    Ray workers whenever the groups divide evenly over N (both then cut the same chunks)."""
+
+    def __init__(self, group: LearnerGroup) -> None:
+        self.group = group
+
+    def sync(self, model: torch.nn.Module) -> None:
+        """Nothing to send: the learners sample with the weights they trained."""
+
+    def play(
+        self,
+        seeds: list[int],
+        *,
+        temperature: float,
+        seed: int,
+        options: dict[str, Any] | None = None,
+    ) -> list:
+        ray, actors = self.group.ray, self.group.actors
+        futures = [
+            actor.play.remote(part, temperature, seed, options)
+            for actor, part in zip(actors, split_groups(seeds, len(actors)), strict=True)
+            if part
+        ]
+        return [episode for part in ray.get(futures) for episode in part]
+
+    def close(self) -> None:
+        """The learners' env pools close with the learners (:meth:`LearnerGroup.close`)."""
+
+
+def make_learners(
+    cfg: GRPOConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer, checkpoint: Path | None = None
+) -> LearnerGroup | None:
     """A :class:`LearnerGroup` when ``cfg.num_learners > 1``, else None (the in-process learner).
     ``optimizer`` is the driver's: its state seeds the learners', and its LR (set by the driver's
-    scheduler) is the one they use."""
-    return LearnerGroup(cfg, model, optimizer) if cfg.num_learners > 1 else None
+    scheduler) is the one they use. ``checkpoint``: the one resumed from; sharded learners read
+    its shards, if it has any."""
+    return LearnerGroup(cfg, model, optimizer, checkpoint) if cfg.num_learners > 1 else None
