@@ -12,7 +12,14 @@ from thinkgym.envs.code_interpreter import CodeInterpreter
 from thinkgym.envs.markovian import CharTokenizer, MarkovianThinking
 from thinkgym.envs.sat import SaturnSATEnv
 from thinkgym.envs.thinking import ThinkingMode
-from thinkgym.rewards import AutoThinkReward, HapoReward, LaserReward, OpenRSReward, OverlongPenalty
+from thinkgym.rewards import (
+    AutoThinkReward,
+    HapoReward,
+    LaserReward,
+    OpenRSReward,
+    OverlongPenalty,
+    trl_reward_func,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::thinkgym.sandbox.SandboxWarning")
 
@@ -183,5 +190,19 @@ def test_an_episode_cut_off_without_a_verdict_is_a_clear_error():
         env.reset(seed=SEED)
         with pytest.raises(ValueError, match=r"no info\['verdict'\].*TimeLimit"):
             env.step(code_interpreter_script("0")[0])
+    finally:
+        env.close()
+
+
+def test_a_trl_reward_scores_a_final_completion_and_refuses_a_mid_episode_one():
+    gold, _ = answers()
+    problem = SaturnSATEnv(level=1).reset(seed=SEED)[1]["problem"]
+    env = LaserReward(code_interpreter(SaturnSATEnv(level=1)), target=1000)
+    try:
+        f = trl_reward_func(env)
+        final = code_interpreter_script(gold)[-1]
+        assert f(prompts=["p"], completions=[final], problem=[problem]) == [1.5]
+        with pytest.raises(ValueError, match="did not end its episode.*single-turn env"):
+            f(prompts=["p"], completions=[code_interpreter_script(gold)[0]], problem=[problem])
     finally:
         env.close()

@@ -44,7 +44,14 @@ def _env_scorer(env: gymnasium.Env[str, str]) -> Callable[..., float]:
         if isinstance(problem, str):
             problem = json.loads(problem)
         env.reset(options={"problem": problem})
-        return float(env.step(completion)[1])
+        _, reward, terminated, truncated, _ = env.step(completion)
+        if not (terminated or truncated):
+            raise ValueError(
+                f"{type(env).__name__} did not end its episode on the completion (a multi-turn env waiting for "
+                "the next turn): a TRL reward scores one completion per episode, so pass a single-turn env, "
+                "e.g. the env a CodeInterpreter or MarkovianThinking wraps"
+            )
+        return float(reward)
 
     return score
 
@@ -57,7 +64,8 @@ def trl_reward_func(
     * an env (any thinkgym env, typically wrapped in a reward wrapper such as
       :class:`~thinkgym.rewards.wrappers.LaserReward`): each completion is replayed with
       ``reset(options={"problem": row["problem"]})`` then ``step(text)``, so the dataset needs a
-      ``problem`` column holding ``Problem.to_dict()`` (or its JSON); or
+      ``problem`` column holding ``Problem.to_dict()`` (or its JSON). That step must end the
+      episode: a multi-turn env that waits for another turn is a ``ValueError``; or
     * a callable ``reward(text, **row) -> float`` such as
       :func:`~thinkgym.rewards.format.open_rs_format_reward`. It receives only the row fields its
       signature names (all of them if it takes ``**kwargs``); the row holds ``prompt`` and every
