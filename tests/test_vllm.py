@@ -18,6 +18,7 @@ pytest.importorskip("vllm", reason="vLLM is not installed (CI runs this file in 
 
 from thinkgym.agents.grpo.chat import ChatFormat  # noqa: E402
 from thinkgym.agents.grpo.config import GRPOConfig  # noqa: E402
+from thinkgym.agents.grpo.loss import collate  # noqa: E402
 from thinkgym.agents.grpo.rollout import EnvPool, play_episodes  # noqa: E402
 from thinkgym.agents.grpo.sampling import sample  # noqa: E402
 from thinkgym.agents.grpo.trainer import build_batch, update  # noqa: E402
@@ -71,25 +72,80 @@ def learner_greedy(model, chat, prompts, budget, stops=None):
     return [c.ids for c in out]
 
 
-def test_greedy_matches_the_learner_after_a_grpo_step_and_sync(engine):
-    sampler, model, chat = engine
-    prompts = sat_prompts(chat, 6)
-    assert [c.ids for c in sampler(prompts, 0.0, 0, [32] * 6, [[]] * 6)] == learner_greedy(model, chat, prompts, 32)
-
-    # one GRPO step of the learner on episodes vLLM sampled (advantages +-1 so the step moves)
+def grpo_step(sampler, model, chat, seed=3):
+    """One GRPO step of the learner on episodes vLLM sampled (advantages +-1, so the step moves)."""
     pool = EnvPool("Saturn-SAT-v0", {"level": 1}, chat)
-    episodes = play_episodes(pool.get(8), [0] * 4 + [1] * 4, sampler, chat, temperature=1.0, seed=3, max_new_tokens=24)
+    episodes = play_episodes(
+        pool.get(8), [0] * 4 + [1] * 4, sampler, chat, temperature=1.0, seed=seed, max_new_tokens=24
+    )
     groups = [episodes[:4], episodes[4:]]
     batch = build_batch(groups, [np.array([1.0, -1.0, 1.0, -1.0])] * 2, chat.pad_id)
     cfg = GRPOConfig(lr=1e-2, micro_batch_size=8, max_new_tokens=24)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
     update(model, None, optimizer, batch, 8, cfg, torch.device("cpu"))
 
+
+def test_greedy_matches_the_learner_after_a_grpo_step_and_sync(engine):
+    sampler, model, chat = engine
+    prompts = sat_prompts(chat, 6)
+    assert [c.ids for c in sampler(prompts, 0.0, 0, [32] * 6, [[]] * 6)] == learner_greedy(model, chat, prompts, 32)
+
+    grpo_step(sampler, model, chat)
     expected = learner_greedy(model, chat, prompts, 32)
     stale = [c.ids for c in sampler(prompts, 0.0, 0, [32] * 6, [[]] * 6)]
     assert stale != expected, "the step did not change the greedy completions: the test would prove nothing"
     sampler.sync(model)
     assert [c.ids for c in sampler(prompts, 0.0, 0, [32] * 6, [[]] * 6)] == expected
+
+
+def learner_scores(model, chat, prompts, completions, temperature):
+    """Per sampled token, under the learner's softmax(logits / T) (the distribution the loss
+    assumes): log p of the token, the entropy H, and the variance of log p over the vocabulary."""
+    rows = [(p, c.ids, [1] * len(c.ids)) for p, c in zip(prompts, completions, strict=True)]
+    batch = collate(rows, [0.0] * len(rows), list(range(len(rows))), chat.pad_id)
+    width = batch.mask.shape[1]
+    positions = (batch.attention_mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.no_grad():
+        out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, position_ids=positions)
+    logp_all = torch.log_softmax(out.logits[:, -(width + 1) : -1].float() / temperature, dim=-1)
+    logp = logp_all.gather(-1, batch.input_ids[:, -width:].unsqueeze(-1)).squeeze(-1)
+    entropy = -(logp_all.exp() * logp_all).sum(-1)
+    variance = (logp_all.exp() * logp_all**2).sum(-1) - entropy**2
+    keep = batch.mask.bool()
+    return logp[keep], entropy[keep], variance[keep]
+
+
+def sampling_z(logp, entropy, variance):
+    """sum_t (log p(x_t) + H_t) / sqrt(sum_t Var_t): if every x_t is drawn from p_t, each term has
+    mean 0 and variance Var_t, so this is about N(0, 1); tokens from a sharper or flatter
+    distribution (another temperature, top-k, stale weights) push it far from 0."""
+    return float((logp + entropy).sum() / variance.sum().sqrt())
+
+
+def test_engine_samples_the_learners_distribution_after_a_sync(engine):
+    """The diagnostic for on-policy rollouts: after a real GRPO step and a sync, vLLM's
+    log-probability of every token it sampled equals the learner's (the loss's pi_old) within
+    1e-3, and its samples are draws from the learner's distribution at the same temperature.
+    The prompts (~920 tokens) were sampled before the step, so their KV blocks sat in the prefix
+    cache with the old weights."""
+    sampler, model, chat = engine
+    sampler.sync(model)
+    prompts = sat_prompts(chat, 16) * 4
+    sampler(prompts, 1.0, 0, [8] * 64, [[]] * 64)  # fills the prefix cache with the old weights
+    grpo_step(sampler, model, chat, seed=4)
+    sampler.sync(model)
+    scored = {}
+    for temperature in (1.0, 0.7):
+        completions, engine_logp = sampler.generate(prompts, temperature, 5, [20] * 64, [[]] * 64, logprobs=True)
+        logp, entropy, variance = learner_scores(model, chat, prompts, completions, temperature)
+        gap = (logp - torch.tensor([x for row in engine_logp for x in row])).abs().max().item()
+        assert gap < 1e-3, f"T={temperature}: vLLM's and the learner's log-probabilities differ by {gap:.2e}"
+        z = sampling_z(logp, entropy, variance)
+        assert abs(z) < 4, f"T={temperature}: vLLM's samples are not the learner's distribution (z = {z:.1f})"
+        scored[temperature] = completions
+    # the statistic sees a wrong temperature: samples drawn at T=1, scored as if drawn at T=0.7
+    z_wrong = sampling_z(*learner_scores(model, chat, prompts, scored[1.0], 0.7))
+    assert z_wrong < -4, f"the sampling check could not tell T=1 from T=0.7 (z = {z_wrong:.1f})"
 
 
 def printable_after(chat, ids, start):

@@ -121,6 +121,11 @@ def make_engine(model: str | Path, *, seed: int = 0, gpu_memory: float = 0.9, **
         "seed": seed,
         "enable_prefix_caching": True,
         "worker_extension_cls": f"{WeightSync.__module__}.{WeightSync.__qualname__}",
+        # the sampling distribution is the one SamplingParams says, never the model folder's
+        # generation_config.json defaults; reported logprobs are those of that distribution
+        # (after temperature), the learner's softmax(logits / T)
+        "generation_config": "vllm",
+        "logprobs_mode": "processed_logprobs",
     }
     if _on_cpu(vllm):
         config = _check_cpu_head_size(Path(model))
@@ -168,8 +173,18 @@ class VLLMSampler:
             engine_kwargs=getattr(cfg, "vllm_kwargs", None),
         )
 
-    def params(self, temperature: float, budget: int, stop: Sequence[str], seed: int | None, n: int = 1) -> Any:
-        """``SamplingParams`` of one request; token ids only unless stop strings need text."""
+    def params(
+        self,
+        temperature: float,
+        budget: int,
+        stop: Sequence[str],
+        seed: int | None,
+        n: int = 1,
+        logprobs: bool = False,
+    ) -> Any:
+        """``SamplingParams`` of one request; token ids only unless stop strings need text. It
+        stops at ``stop_ids`` only, as the HF sampler does: ``ignore_eos`` keeps vLLM from adding
+        the tokenizer's or the generation config's EOS ids of its own."""
         return self.vllm.SamplingParams(
             n=n,
             temperature=temperature,
@@ -177,10 +192,12 @@ class VLLMSampler:
             max_tokens=budget,
             stop=list(stop) or None,
             stop_token_ids=self.stop_ids,
+            ignore_eos=True,
             include_stop_str_in_output=True,
             skip_special_tokens=False,
             detokenize=bool(stop),
             seed=seed,
+            logprobs=0 if logprobs else None,
         )
 
     def __call__(
@@ -191,15 +208,32 @@ class VLLMSampler:
         max_new_tokens: list[int],
         stop: list[list[str]],
     ) -> list[Completion]:
+        return self.generate(prompts, temperature, seed, max_new_tokens, stop)[0]
+
+    def generate(
+        self,
+        prompts: list[list[int]],
+        temperature: float,
+        seed: int,
+        max_new_tokens: list[int],
+        stop: list[list[str]],
+        logprobs: bool = False,
+    ) -> tuple[list[Completion], list[list[float]] | None]:
+        """The completions, and with ``logprobs`` the engine's log-probability of each sampled
+        token under the distribution it sampled from (softmax(logits / T), top-p aside): the
+        numbers the learner's must equal for the rollouts to be on-policy."""
         rows = [i for i, budget in enumerate(max_new_tokens) if budget > 0]  # vLLM needs max_tokens >= 1
-        params = [self.params(temperature, max_new_tokens[i], stop[i], step_seed(seed, i)) for i in rows]
+        params = [self.params(temperature, max_new_tokens[i], stop[i], step_seed(seed, i), 1, logprobs) for i in rows]
         requests = [self.vllm.inputs.TokensPrompt(prompt_token_ids=list(prompts[i])) for i in rows]
         outputs = self.llm.generate(requests, params, use_tqdm=False) if rows else []
         completions = [Completion([], False) for _ in prompts]
+        token_logprobs: list[list[float]] = [[] for _ in prompts]
         for i, output in zip(rows, outputs, strict=True):
             sample = output.outputs[0]
             completions[i] = Completion(list(sample.token_ids), sample.finish_reason == "stop")
-        return completions
+            if logprobs:
+                token_logprobs[i] = [step[t].logprob for step, t in zip(sample.logprobs, sample.token_ids, strict=True)]
+        return completions, token_logprobs if logprobs else None
 
     def sync(self, model: torch.nn.Module) -> None:
         """Loads ``model``'s weights into the engine and drops its prefix cache."""
@@ -208,7 +242,8 @@ class VLLMSampler:
     def load_blob(self, blob: bytes) -> None:
         """Loads a :func:`weights_blob` into the engine (what ``sync`` does after serialising)."""
         self.llm.collective_rpc("thinkgym_load_weights", args=(blob,))
-        self.llm.reset_prefix_cache()
+        if not self.llm.reset_prefix_cache():  # False while requests run: their KV is the old weights'
+            raise RuntimeError("vLLM could not reset its prefix cache after a weight sync (requests still running)")
 
     def close(self) -> None:
         """Shuts the engine down (its processes end)."""
