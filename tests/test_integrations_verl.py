@@ -3,6 +3,7 @@ tokenized with a real (tiny, byte-level) tokenizer: the reward verl assembles eq
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import gymnasium
@@ -189,4 +190,157 @@ def test_agent_loop_runs_a_code_interpreter_episode_with_one_sandbox():
     assert [c[1]["stop"] for c in server.calls] == [["```\n"]] * 3
     assert server.calls[1][0] == out.prompt_ids + out.response_ids[: len(server.calls[1][0]) - len(out.prompt_ids)]
     assert out.as_dict()["responses"].shape[0] == len(out.response_ids)
-    record("verl", "multi_turn", "`thinkgym_agent` agent loop, CodeInterpreter; scripted stand-in for the LLM server")
+
+
+def _memorize(tokenizer, examples, steps=400):
+    """A tiny Qwen2-style model (random init, about 0.1M parameters) fine-tuned until greedy
+    decoding reproduces ``examples``: (token ids, first position whose token is learnt,
+    positions left out of the loss) each."""
+    from thinkgym.agents.models import build_tiny_model
+
+    length = max(len(ids) for ids, _, _ in examples)
+    ids = torch.tensor([seq + [0] * (length - len(seq)) for seq, _, _ in examples])
+    labels = ids.clone()
+    attention = torch.zeros_like(ids)
+    for row, (seq, start, skip) in enumerate(examples):
+        attention[row, : len(seq)] = 1
+        labels[row, :start] = labels[row, len(seq) :] = -100
+        for position in skip:
+            labels[row, position] = -100
+    torch.manual_seed(0)
+    model = build_tiny_model(len(tokenizer), seed=0, max_positions=1024)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(steps):
+        loss = model(input_ids=ids, attention_mask=attention, labels=labels).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if loss.item() < 0.005:
+            break
+    return model.eval()
+
+
+class TinyLLMServer:
+    """verl's rollout-server interface (``generate(request_id, prompt_ids, sampling_params, ...) ->
+    TokenOutput``, what its vLLM and SGLang servers expose as Ray actors) over a transformers model
+    on the CPU: decodes token by token with the KV cache (greedy at temperature 0), stops at EOS or
+    at a stop string, which it leaves out of the output as vLLM does, and returns the model's own
+    log-probabilities."""
+
+    def __init__(self, path):
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        torch.set_num_threads(1)
+        self.model = AutoModelForCausalLM.from_pretrained(path).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.calls = []
+
+    async def generate(self, request_id, prompt_ids, sampling_params, image_data=None, video_data=None, **kwargs):
+        from verl.workers.rollout.replica import TokenOutput
+
+        self.calls.append((list(prompt_ids), dict(sampling_params)))
+        temperature, stops = float(sampling_params.get("temperature", 1.0)), sampling_params.get("stop") or []
+        generator = torch.Generator().manual_seed(len(self.calls))
+        ids, logprobs, cache, step_input = [], [], None, torch.tensor([list(prompt_ids)])
+        with torch.no_grad():
+            while len(ids) < sampling_params["max_tokens"]:
+                out = self.model(input_ids=step_input, past_key_values=cache, use_cache=True)
+                cache, logits = out.past_key_values, out.logits[0, -1].float()
+                logp = torch.log_softmax(logits, -1)
+                if temperature == 0:
+                    token = int(logp.argmax())
+                else:
+                    token = int(torch.multinomial(torch.softmax(logits / temperature, -1), 1, generator=generator))
+                ids.append(token)
+                logprobs.append(float(logp[token]))
+                step_input = torch.tensor([[token]])
+                if token == self.tokenizer.eos_token_id:
+                    break
+                text = self.tokenizer.decode(ids)
+                stop = next((s for s in stops if text.endswith(s)), None)
+                if stop is not None:
+                    while self.tokenizer.decode(ids) != text[: -len(stop)]:
+                        ids.pop()
+                        logprobs.pop()
+                    break
+        return TokenOutput(token_ids=ids, log_probs=logprobs, stop_reason="completed")
+
+    def seen(self):
+        return self.calls
+
+
+@pytest.mark.slow  # a local Ray cluster, verl's worker actor (imports verl) and a model fine-tuned here: ~70 s
+def test_agent_loop_manager_with_a_real_model_runs_a_code_interpreter_episode(tmp_path, one_torch_thread):
+    """verl's own rollout path end to end: ``AgentLoopManager`` starts its ``AgentLoopWorker`` Ray
+    actor, which loads ``thinkgym_agent`` from the agent-loop YAML and generates through verl's
+    ``LLMServerClient`` and load balancer from a real transformers model (a tiny one, fine-tuned
+    here on one CodeInterpreter transcript: vLLM and SGLang need GPUs). The model's cell runs in
+    the sandbox, its output comes back masked, and the batch's reward equals the env's."""
+    ray = pytest.importorskip("ray")
+    from verl.experimental.agent_loop.agent_loop import AgentLoopManager
+    from verl.workers.rollout.llm_server import LLMServerClient
+    from verl.workers.rollout.router import get_router_handle
+
+    tokenizer = build_tiny_tokenizer()
+    problem = row_problem(export_problems(ENV, {1: 1})[0])
+    env = gymnasium.make("CodeInterpreter-Math-v0")
+    prompt, _ = env.reset(options={"problem": problem})
+    messages = [{"role": "user", "content": prompt}]
+    chat = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def encode(text):
+        return tokenizer.encode(text, add_special_tokens=False)
+
+    prompt_ids, code, final = encode(chat), "```python\nx = 6 * 7\nprint(x)\n", f"So \\boxed{{{problem['answer']}}}."
+    env_text, *_ = env.step(code)  # the cell as vLLM returns it: the stop string left out
+    _, expected, *_ = env.step(final)
+    assert env_text == "```\n```output\n42\n```\n" and expected == 1.0
+    turn1 = prompt_ids + encode(code + "```\n")  # the model writes the stop string, the server cuts it
+    turn2 = prompt_ids + encode(code) + encode(env_text) + encode(final) + [tokenizer.eos_token_id]
+    env_span = range(len(prompt_ids) + len(encode(code)), len(prompt_ids) + len(encode(code + env_text)))
+    model = _memorize(tokenizer, [(turn1, len(prompt_ids), ()), (turn2, len(prompt_ids), env_span)])
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    loops = tmp_path / "agent_loops.yaml"
+    loops.write_text("- name: thinkgym_agent\n  _target_: thinkgym.integrations.verl_agent_loop.ThinkgymAgentLoop\n")
+    config = OmegaConf.load(Path(verl.__file__).parent / "trainer/config/_generated_ppo_trainer.yaml")
+    rollout = {
+        "name": "tiny-hf", "prompt_length": 512, "response_length": 200, "temperature": 0,
+        "calculate_log_probs": True, "agent": {"num_workers": 1, "agent_loop_config_path": str(loops)},
+    }  # fmt: skip
+    overrides = {"actor_rollout_ref": {"model": {"path": str(tmp_path / "model")}, "rollout": rollout}}
+    config = OmegaConf.merge(config, OmegaConf.create(overrides))
+    row = {
+        "data_source": ENV,
+        "agent_name": "thinkgym_agent",
+        "raw_prompt": [{"role": "user", "content": problem["prompt"]}],
+        "extra_info": {"problem": json.dumps(problem), "env": "CodeInterpreter-Math-v0"},
+        "reward_model": {"style": "rule", "ground_truth": problem["answer"]},
+    }
+    batch = DataProto.from_dict(
+        tensors={"dummy": torch.zeros(1, 1)}, non_tensors={k: np.array([v], dtype=object) for k, v in row.items()}
+    )
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this file
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        server = ray.remote(TinyLLMServer).remote(str(tmp_path / "model"))
+        client = LLMServerClient(config, load_balancer_handle=get_router_handle({"tiny": server}))
+        manager = AgentLoopManager.create(config, client)
+        out = manager.generate_sequences(batch)
+        calls = ray.get(server.seen.remote())
+    finally:
+        ray.shutdown()
+    length = int(out.batch["attention_mask"][0, 512:].sum())
+    response, mask = out.batch["responses"][0, :length].tolist(), out.batch["response_mask"][0, :length].tolist()
+    model_text = tokenizer.decode([t for t, m in zip(response, mask, strict=True) if m])
+    assert model_text == code + final + tokenizer.eos_token, "the model wrote the cell, then the answer"
+    masked = tokenizer.decode([t for t, m in zip(response, mask, strict=True) if not m])
+    assert masked == env_text, "the sandbox's output, masked out of the loss"
+    assert out.batch["rm_scores"][0].sum().item() == expected, "the reward verl assembles is the env's"
+    assert out.non_tensor_batch["thinkgym_done"][0] and out.non_tensor_batch["thinkgym_correct"][0]
+    assert len(calls) == 2 and all(c[1]["stop"] == ["```\n"] and c[1]["temperature"] == 0 for c in calls)
+    assert calls[1][0] == out.batch["prompts"][0][-len(prompt_ids) :].tolist() + encode(code) + encode(env_text)
+    logprobs = out.batch["rollout_log_probs"][0, :length].tolist()
+    assert all(lp < 0 for lp, m in zip(logprobs, mask, strict=True) if m), "the model's own log-probabilities"
+    what = "`AgentLoopManager` + Ray `AgentLoopWorker` + `thinkgym_agent`, CodeInterpreter in the sandbox"
+    record("verl", "multi_turn", f"{what}; a tiny transformers model (CPU) behind verl's `LLMServerClient`")
