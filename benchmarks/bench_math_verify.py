@@ -307,15 +307,25 @@ def math_verify_suite_check(case: dict[str, object]) -> bool:
         return False
 
 
+def thinkgym_suite_check(case: dict[str, object]) -> bool:
+    """thinkgym with its defaults, except where the suite's test states a precision: Math-Verify's
+    ``float_rounding=p`` is then thinkgym's explicit tolerance ``{"abs": 10**-p}`` (the problem
+    says how exact the answer must be); without one, numbers are exact."""
+    precision = dict(case["options"]).get("precision")  # type: ignore[arg-type]
+    tolerance = None if precision is None else {"abs": 10.0 ** -int(precision)}  # type: ignore[call-overload]
+    return our_verify(str(case["pred"]), str(case["gold"]), tolerance=tolerance).correct
+
+
 def run_suites(directory: Path) -> None:
     suites = load_suites(directory)
     print(f"third-party suites: Math-Verify's tests in {directory}")
-    print("(labels theirs; Math-Verify run as each test runs it; thinkgym: verify(pred, gold) with defaults)")
+    print("(labels theirs; Math-Verify run as each test runs it; thinkgym: verify(pred, gold), exact unless the")
+    print(" test states a precision p, then tolerance={'abs': 10**-p})")
     print("{:<58} {:>5} {:>11} {:>9}".format("suite", "cases", "math-verify", "thinkgym"))
     totals = {"cases": 0, "math-verify": 0, "thinkgym": 0}
     for name, cases in suites.items():
         mv = sum(math_verify_suite_check(c) == c["expected"] for c in cases)
-        ours = sum(our_verify(str(c["pred"]), str(c["gold"])).correct == c["expected"] for c in cases)
+        ours = sum(thinkgym_suite_check(c) == c["expected"] for c in cases)
         totals["cases"] += len(cases)
         totals["math-verify"] += mv
         totals["thinkgym"] += ours

@@ -423,9 +423,91 @@ def test_answers_without_a_box(response: str, gold: str, correct: bool, rule: st
     assert verdict.correct is correct and verdict.details.get("fallback") == rule, verdict
 
 
-def test_short_prose_is_not_an_answer() -> None:
+def test_prose_without_a_number_is_no_answer() -> None:
     assert verify("no box here", "3").reason == "no_answer"
-    assert verify("the number is 5", "5").reason == "no_answer"
+    assert verify("I could not solve it.", "3").reason == "no_answer"
+
+
+@pytest.mark.parametrize(
+    ("response", "gold", "correct"),
+    [
+        ("the number is 5", "5", True),
+        ("the number is not 10 which is 1,000.99€", "1000.99", True),
+        ("Therefore, there are 12 sequences. I hope it is correct.", "12", True),
+        ("$$a = \\frac{2}{1}.$$ Therefore the error increases by 100%.", "100\\%", True),
+        ("Final Answer: Jane started growing Sphere 3 hours ago. I hope it is correct.", "3", True),
+        ("Final Answer: Jane started growing Sphere 3 hours ago.", "8", False),
+        ("the number is 5", "6", False),
+        ("The line is 3*x-1*y+13=0", "0", False),  # the last number is part of an equation: no answer
+        ("So $x = 5$ for part 1", "1", False),  # a math span in the same sentence is the answer
+        ("So $x = 5$ for part 1", "5", True),
+    ],
+)
+def test_last_number_of_prose(response: str, gold: str, correct: bool) -> None:
+    """Without a box, an answer phrase or a math span after it, the last number of the final
+    sentence is the answer (as a GSM8K-style grader reads it); only that one number counts."""
+    assert verify(response, gold).correct is correct
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "correct"),
+    [
+        ("1,22", "1.22", True),
+        ("1000,99", "1000.99", True),
+        ("0,111", "0.111", True),
+        ("1,23", "1.22", False),
+        ("12,102", "12.102", False),  # a valid thousands separator: 12102
+        ("(1,22)", "1.22", False),  # inside brackets a comma separates items
+        ("1,22", "1, 22", True),  # against a list, still a list
+    ],
+)
+def test_decimal_comma_only_where_it_cannot_separate_thousands(pred: str, gold: str, correct: bool) -> None:
+    assert is_equivalent(pred, gold) is correct
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "correct"),
+    [
+        ("x = 5+5+1 = 7 = 11", "x = 11", True),  # a chain states its last side
+        ("z = 3+3 = 2", "z = 1 + 1 = 2", True),
+        ("\\frac{1}{2} = \\frac{10}{9}", "\\frac{10}{9}", True),
+        ("x = 5+5+1 = 1/3 \\approx 11", "x = 1/3", True),  # the exact value before an approximation
+        ("x = 11 = 12", "x = 11", False),
+        ("x^2 + 2y^2 = 25", "x^2 + y^2 = 25", False),  # an equation in variables is not a chain
+        ("y = 3 = 11", "x = 11", False),  # the label still counts
+    ],
+)
+def test_equality_chains(pred: str, gold: str, correct: bool) -> None:
+    assert is_equivalent(pred, gold) is correct
+
+
+def test_doubly_escaped_latex_is_read_once_unescaped() -> None:
+    assert verify("$\\\\left(\\\\frac{1}{5},\\\\frac{1}{6}\\\\right)$", "(\\frac15, \\frac16)").correct
+    assert verify("$-2 \\\\le x \\\\le 7$", "x \\in [-2, 7]").correct
+    assert not verify("$-2 \\\\le x \\\\le 8$", "x \\in [-2, 7]").correct
+    matrix = "\\begin{pmatrix}1\\\\2\\end{pmatrix}"  # single escaped: its row break stays
+    assert is_equivalent(matrix, matrix.replace("1", " 1 "))
+
+
+@pytest.mark.parametrize(
+    ("response", "gold", "correct"),
+    [
+        ("$$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}$$", "(3, 3), (1, 1)", True),
+        ("$$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 2)}$$", "(3, 3), (1, 1)", False),
+        ("\\boxed{3} is wrong, so \\boxed{4}", "3, 4", False),  # a withdrawn box is not a part
+        ("\\boxed{3}. Checking again gives \\boxed{4}", "4", True),  # a one-part gold: the last box
+        ("$\\boxed{1,2}$", "\\boxed{1} papers and \\boxed{2} bins", True),  # a gold's boxes are its parts
+        ("$\\boxed{1,2}$", "\\boxed{1} no no no \\boxed{2}", False),
+    ],
+)
+def test_answers_in_several_boxes(response: str, gold: str, correct: bool) -> None:
+    assert verify(response, gold).correct is correct
+
+
+def test_explicit_tolerance_applies_to_interval_bounds() -> None:
+    assert verify("$(0.6,2.6667]$", "(\\frac{3}{5},\\frac{8}{3}]", tolerance={"abs": 0.01}).correct
+    assert not verify("$(0.6,2.6667]$", "(\\frac{3}{5},\\frac{8}{3}]").correct
+    assert not verify("$(0.6,2.6667)$", "(\\frac{3}{5},\\frac{8}{3}]", tolerance={"abs": 0.01}).correct
 
 
 def test_several_boxes_joined_only_by_connectors() -> None:

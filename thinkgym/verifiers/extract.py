@@ -16,7 +16,16 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["CONNECTOR", "BoxedAnswer", "answer_region", "final_boxes", "final_run", "last_boxed"]
+__all__ = [
+    "CONNECTOR",
+    "BoxedAnswer",
+    "answer_region",
+    "final_boxes",
+    "final_parts",
+    "final_run",
+    "gold_boxes",
+    "last_boxed",
+]
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
@@ -57,6 +66,20 @@ def _closing_brace(text: str, open_index: int) -> int:
             depth -= 1
             if depth == 0:
                 return m.start()
+    return -1
+
+
+def _stray_backslash_close(text: str, open_index: int) -> int:
+    """For a box left open only because a stray backslash precedes its closing brace
+    (``\\boxed{185\\}``, a typo for ``185``): the index of that brace, else -1. Only a trailing
+    backslash after the content counts; ``\\{`` and ``\\}`` elsewhere stay literal braces."""
+    close = text.find("\\}", open_index)
+    while close >= 0:
+        candidate = text[: close] + " }" + text[close + 2 :]
+        end = _closing_brace(candidate, open_index)
+        if end == close + 1 and not text[close - 1 : close] == "\\":
+            return end
+        close = text.find("\\}", close + 2)
     return -1
 
 
@@ -101,6 +124,8 @@ def _boxes(response: str, keep: int) -> tuple[list[BoxedAnswer], str]:
             continue
         end = _closing_brace(response, brace)
         if end < 0:
+            end = _stray_backslash_close(response, brace)
+        if end < 0:
             boxes = [BoxedAnswer(response[a:b], "ok", s, b + 1) for s, a, b in found]
             return [*boxes, BoxedAnswer(None, "unclosed_box", start)], "unclosed_box"
         found.append((start, brace + 1, end))
@@ -143,6 +168,45 @@ def final_boxes(text: str) -> list[str]:
     answers); empty when there is no box or one is unclosed."""
     run, status = final_run(text)
     return [box.content for box in run if box.content is not None] if status == "ok" else []
+
+
+def gold_boxes(text: str) -> list[str]:
+    """The boxes that state a gold answer: every top-level box of ``text`` when the gaps between
+    them read as joining the parts of one answer (see :func:`final_parts`: ``\\boxed{1} papers
+    and \\boxed{2} bins``), else those of :func:`final_boxes` (``\\boxed{1} no no \\boxed{2}``
+    states 2)."""
+    boxes, status = _boxes(text, _MAX_RUN + 1)
+    joined = all(_part_gap(text, a, b) for a, b in zip(boxes, boxes[1:], strict=False))
+    if status == "ok" and 1 < len(boxes) <= _MAX_RUN and joined:
+        return [box.content for box in boxes if box.content is not None]
+    return final_boxes(text)
+
+
+def _part_gap(text: str, left: BoxedAnswer, right: BoxedAnswer) -> bool:
+    gap = text[left.end : right.start]
+    return len(gap) <= _PART_GAP and not _PART_BREAK.search(gap)
+
+
+_PART_GAP = 80  # characters: the most text between two boxes that are parts of one answer
+_PART_BREAK = re.compile(
+    r"\.(?:\s|$)|\n|\b(?:no|not|wrong|incorrect|instead|actually|mistake|wait|but)\b", re.IGNORECASE
+)
+
+
+def final_parts(text: str, count: int) -> list[str]:
+    """The contents of the last ``count`` boxes of the answer region of ``text`` when they read as
+    the parts of one answer: each gap between them is short (80 characters at most) and in one
+    sentence, and says nothing that withdraws a box ("not", "wrong", "instead", ...):
+    ``\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}``. Empty otherwise. The caller
+    asks for as many parts as the gold answer has, so a one-part gold still reads the last box."""
+    if count < 2 or count > _MAX_RUN:
+        return []
+    boxes, status = _boxes(text, count)
+    if status != "ok" or len(boxes) < count:
+        return []
+    if not all(_part_gap(text, a, b) for a, b in zip(boxes, boxes[1:], strict=False)):
+        return []
+    return [box.content for box in boxes if box.content is not None]
 
 
 def last_boxed(response: str) -> BoxedAnswer:

@@ -46,14 +46,17 @@ from dataclasses import asdict, replace
 from fractions import Fraction
 
 from thinkgym.core import Verdict
-from thinkgym.verifiers.extract import CONNECTOR, answer_region, final_boxes, final_run
+from thinkgym.verifiers.extract import CONNECTOR, answer_region, final_parts, final_run, gold_boxes
 from thinkgym.verifiers.math_normalize import (
+    ASCII_FUNCTION,
     Answer,
     choice_letter,
     labels,
     nesting_depth,
     normalize,
     ratio_parts,
+    split_list,
+    undouble_backslashes,
     words,
 )
 from thinkgym.verifiers.math_rational import (
@@ -86,9 +89,14 @@ _TURN_END = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id)\|>")  # a chat 
 _MATHY = re.compile(r"[\d\\]")  # a restated answer must hold a digit or a command ("... is correct" does not)
 _MAX_SPANS = 16  # math spans joined into one list answer at most
 _SHORT_ANSWER = 60  # characters: a response this short without box or math is read whole
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_OPERATORS = frozenset("=+-*/^<>")
+_ASCII_NAMES = re.compile(rf"{ASCII_FUNCTION.pattern}|(?<![A-Za-z\\])(?:sqrt|abs)(?=\s*\()")
+_QUOTE = re.compile(r"^\s*(?:\\?\"|“|``)")  # "The final answer is \"$12$\"": the quote opens nothing
+_PROSE_NUMBER = re.compile(r"(?<![\w.,/\\^_{])-?\d+(?:[.,]\d+)*(?:\s*/\s*\d+)?(?:\s*\\?%)?(?![{^_])")
 _ONE_WORD = re.compile(r"^[A-Za-z]{1,12}$")
 _FREE_WORD = re.compile(r"(?<![\d\s])\s*(?<![A-Za-z\d])[A-Za-z]{3,}|^\s*[A-Za-z]{3,}|(?<=[A-Za-z])\s+[A-Za-z]{3,}")
-_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
+_LATEX_COMMAND = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}|\\[a-zA-Z]+")
 _RESTATED = {
     "integral": re.compile(r"\\(?:int|iint|iiint|oint)(?![a-zA-Z])|\bIntegral\s*\("),
     "limit": re.compile(r"\\lim(?![a-zA-Z])|\bLimit\s*\("),
@@ -111,10 +119,17 @@ def _fallback_answer(response: str, after: int = 0) -> str | None:
         last = match
     if last is None:
         return None
-    rest = response[last.end() :]
+    rest = _QUOTE.sub("", response[last.end() :], count=1)
     math = _FALLBACK_MATH.match(rest)
     if math:
-        return (math.group(2) or math.group(3)).strip()
+        run = [(math.group(2) or math.group(3)).strip()]
+        end = math.end()
+        for span in _MATH_SPAN.finditer(rest, end):  # "$12$ and $13$": one list
+            if len(run) >= _MAX_SPANS or not CONNECTOR.fullmatch(rest, end, span.start()):
+                break
+            run.append(next(g for g in span.groups() if g is not None).strip())
+            end = span.end()
+        return ", ".join(run)
     end = _SENTENCE_END.search(rest)
     answer = (rest[: end.start()] if end else rest).strip()
     verbs = list(_IS.finditer(answer))  # "The largest $n$ is 34": what the sentence says it is
@@ -154,7 +169,8 @@ def _unboxed_answer(response: str) -> tuple[str, str] | None:
     (``whole``); else the last math span of the answer region (``last_math``)."""
     phrase = _fallback_answer(response)
     if phrase is not None:
-        return phrase, "phrase"
+        number = _prose_number(phrase) if _prose(phrase) else None
+        return (number, "phrase_number") if number else (phrase, "phrase")
     offset, status = answer_region(response)
     region = response[offset:].strip().rstrip(".").strip()
     if status != "ok" or not region:
@@ -162,12 +178,52 @@ def _unboxed_answer(response: str) -> tuple[str, str] | None:
     spans = _math_spans(region)
     if len(spans) == 1 and _MATH_SPAN.fullmatch(region):
         return spans[0], "whole"
+    short = len(region) <= _SHORT_ANSWER and "\n" not in region and _bare(region)
+    if short and not spans:
+        return region, "whole"
+    number = _prose_number(region, after_math=True)
+    if number is not None:
+        return number, "last_number"
     last = _final_spans(region)
     if last:
         return last, "last_math"
-    if len(region) <= _SHORT_ANSWER and "\n" not in region and _bare(region):
+    if short:
         return region, "whole"
     return None
+
+
+def _prose(text: str) -> bool:
+    """Whether an answer phrase is a sentence (three or more words) rather than an answer."""
+    return not _MATH_SPAN.search(text) and len(_WORD.findall(_LATEX_COMMAND.sub(" ", text))) >= 3
+
+
+def _prose_number(text: str, *, after_math: bool = False) -> str | None:
+    """The last number written in plain prose in ``text`` (``1,000.99``, ``2/3``, ``100%``), or
+    ``None``. With ``after_math``, only a number in a sentence after the last math span (a span in
+    the same sentence is the answer that sentence states: ``$x = 5$ for part 1`` is ``x = 5``)."""
+    spans = list(_MATH_SPAN.finditer(text))
+    start = spans[-1].end() if spans else 0
+    numbers = list(_PROSE_NUMBER.finditer(text, start))
+    if not numbers:
+        return None
+    last = numbers[-1]
+    if spans and after_math and not _sentence_ends(text, spans[-1], last.start()):
+        return None
+    head = text[: last.start()].rstrip()
+    before, after = head[-1:], text[last.end() :].lstrip()[:1]
+    if before in _OPERATORS or (after in _OPERATORS and after != "-"):  # "3x - y + 13 = 0": an equation
+        return None
+    if before == "(" and head[-2:-1].isalpha():  # "sqrt(12)": a function's argument, not an answer
+        return None
+    return last.group().strip()
+
+
+def _sentence_ends(text: str, span: re.Match[str], before: int) -> bool:
+    """Whether the sentence of a math ``span`` ends before index ``before``: a display span
+    (``$$...$$``, ``\\[...\\]``) or one that ends with a full stop is a sentence of its own."""
+    content = next(g for g in span.groups() if g is not None).rstrip()
+    display = span.group().startswith(("$$", "\\["))
+    return display or content.endswith(".") or bool(_SENTENCE_END.search(text, span.end(), before))
 
 
 def _bare(text: str) -> bool:
@@ -175,15 +231,16 @@ def _bare(text: str) -> bool:
     of three or more letters except a unit or percent word after a number (``28 percent``)."""
     if _ONE_WORD.match(text):
         return True
-    return not _FREE_WORD.search(_LATEX_COMMAND.sub(" ", text))
+    return not _FREE_WORD.search(_ASCII_NAMES.sub(" ", _LATEX_COMMAND.sub(" ", text)))
 
 
 def gold_answer(gold: str) -> str:
     """The answer a gold text states: the content of its last box when it has any (with the boxes
     that only connectors separate from it: ``\\boxed{1}\\boxed{2}`` is ``1, 2``), or its one math
     span (``$x \\in [0, 1)$``), else the text itself."""
+    gold = undouble_backslashes(gold)
     if "\\boxed" in gold or "\\fbox" in gold:
-        boxes = final_boxes(gold)
+        boxes = gold_boxes(gold)
         if boxes:
             return ", ".join(boxes) if len(boxes) > 1 else boxes[0]
     stripped = gold.strip().rstrip(".").strip()
@@ -195,6 +252,31 @@ def gold_answer(gold: str) -> str:
         if found is not None:
             return found[0]
     return gold
+
+
+_COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
+_POINT_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
+_THOUSANDS_GROUPS = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3})+")
+
+
+def _decimal_comma(a: str, b: str) -> bool:
+    """Whether ``a`` is the number ``b`` written with a decimal comma: ``1,22`` for ``1.22``,
+    ``1000,99`` for ``1000.99``, ``0,111`` for ``0.111``. Only where the comma cannot be a
+    thousands separator (``12,102`` is 12102), and only against a plain decimal number (``1, 22``
+    with a space, or ``1,22`` against a list, stays a list)."""
+    if not _COMMA_DECIMAL.fullmatch(a) or _THOUSANDS_GROUPS.fullmatch(a) or not _POINT_DECIMAL.fullmatch(b):
+        return False
+    return Fraction(a.replace(",", ".")) == Fraction(b)
+
+
+def _part_count(gold: str) -> int:
+    """How many top-level items the gold answer lists (``(3, 3), (1, 1)`` has 2); 1 for anything
+    that is not a bare list, and on any doubt."""
+    try:
+        listed = split_list(normalize(gold).text)
+    except Exception:  # noqa: BLE001 - a count, never a failure
+        return 1
+    return len(listed[1]) if listed is not None and listed[0] == "" else 1
 
 
 def _restated(text: str) -> set[str]:
@@ -222,9 +304,7 @@ def _readings(answer: Answer, value: Fraction, other: Answer) -> list[Fraction]:
 
 
 def _scalars_match(gold: Answer, g: Fraction, pred: Answer, p: Fraction, tolerance: Tolerance | None) -> bool:
-    return any(
-        _within(tolerance, ga, pa) for ga in _readings(gold, g, pred) for pa in _readings(pred, p, gold)
-    )
+    return any(_within(tolerance, ga, pa) for ga in _readings(gold, g, pred) for pa in _readings(pred, p, gold))
 
 
 def _structures_match(g: Structure, p: Structure, tolerance: Tolerance | None = None) -> bool:
@@ -246,15 +326,22 @@ def _empty(i: Interval) -> bool:
     return i.lo > i.hi or (i.lo == i.hi and not (i.lo_closed and i.hi_closed))
 
 
-def _intervals_match(g: Interval, p: Interval | Structure) -> bool:
-    ends = (g.lo, g.hi, g.lo_closed, g.hi_closed)
+def _bounds_match(g: Fraction | None, p: Fraction | None, tolerance: Tolerance | None) -> bool:
+    """Equal interval ends: both infinite (``None``), or numbers within the explicit tolerance."""
+    return g == p if g is None or p is None else _within(tolerance, g, p)
+
+
+def _intervals_match(g: Interval, p: Interval | Structure, tolerance: Tolerance | None = None) -> bool:
     if _empty(g) or (isinstance(p, Interval) and _empty(p)):
         return False  # bounds must be ordered: "1 < x < -5" is not the point "(1, -5)"
     if isinstance(p, Structure):  # "(a, b)" with a < b may be an open interval as well as a point
-        return p.kind == "tuple" and len(p.items) == 2 and ends == (*p.items, False, False)
-    if g.variable and p.variable and g.variable != p.variable:
+        p = Interval(p.items[0], p.items[1], False, False) if p.kind == "tuple" and len(p.items) == 2 else None
+        if p is None or _empty(p):
+            return False
+    elif g.variable and p.variable and g.variable != p.variable:
         return False
-    return ends == (p.lo, p.hi, p.lo_closed, p.hi_closed)
+    closed = (g.lo_closed, g.hi_closed) == (p.lo_closed, p.hi_closed)
+    return closed and _bounds_match(g.lo, p.lo, tolerance) and _bounds_match(g.hi, p.hi, tolerance)
 
 
 def _rational_verdict(gold: Answer, pred: Answer, tolerance: Tolerance | None = None) -> bool | None:
@@ -272,8 +359,8 @@ def _rational_verdict(gold: Answer, pred: Answer, tolerance: Tolerance | None = 
     p = p.value if isinstance(p, Assignment) else p
     if isinstance(g, Interval) or isinstance(p, Interval):
         if isinstance(g, Interval):
-            return _intervals_match(g, p) if isinstance(p, Interval | Structure) else False
-        return isinstance(g, Structure) and _intervals_match(p, g)
+            return _intervals_match(g, p, tolerance) if isinstance(p, Interval | Structure) else False
+        return isinstance(g, Structure) and _intervals_match(p, g, tolerance)
     if isinstance(g, Structure) and isinstance(p, Structure):
         return _structures_match(g, p, tolerance)
     if isinstance(g, Structure) or isinstance(p, Structure):
@@ -391,13 +478,15 @@ def _judge(pred: str, gold: str, timeout: float, options: dict[str, object]) -> 
     if max(len(pred), len(gold)) > _MAX_RAW_CHARS or max(nesting_depth(pred), nesting_depth(gold)) > _MAX_DEPTH:
         same = pred.strip() == gold.strip()
         return same, "correct" if same else "too_large", {} if same else {"guard": "length or nesting"}
-    g, p = normalize(gold), normalize(pred)
+    g, p = normalize(undouble_backslashes(gold)), normalize(undouble_backslashes(pred))
     if not g.text:
         return False, "invalid_gold", {}
     if not p.text:
         return False, "no_answer", {}
     if p.key == g.key and p.percent == g.percent:  # "0.5\\%" is not "0.5"
         return True, "correct", {}
+    if _decimal_comma(g.text, p.text) or _decimal_comma(p.text, g.text):
+        return True, "correct", {"decimal_comma": True}
     restated = _restated(p.text) - _restated(g.text)
     if restated:
         return False, "restates_problem", {"unevaluated": sorted(restated)}
@@ -501,6 +590,7 @@ def verify(
     if not isinstance(response, str) or not isinstance(gold, str):
         bad = "response" if not isinstance(response, str) else "gold"
         return Verdict(False, False, 0.0, "invalid_input", {"error": f"{bad} must be a str"})
+    gold_text = gold_answer(gold)
     turn_end = _TURN_END.search(response)
     if turn_end:
         response = response[: turn_end.start()]
@@ -508,6 +598,9 @@ def verify(
     details: dict[str, object] = {}
     if status == "ok":
         answer = ", ".join(str(box.content) for box in run)  # "\\boxed{1} and \\boxed{2}": a list
+        parts = final_parts(response, _part_count(gold_text)) if len(run) == 1 else []
+        if parts:  # "\\boxed{(3, 3)} for part (a) and \\boxed{(1, 1)}", for a gold of two parts
+            answer, details["parts"] = ", ".join(parts), len(parts)
         restated = _fallback_answer(response, after=run[-1].end)
         if restated is not None and _MATHY.search(restated):  # "\\boxed{255} ... The final answer is $10,455$"
             answer, details["fallback"] = restated, "phrase_after_box"
@@ -519,7 +612,7 @@ def verify(
     else:
         return Verdict(False, False, 0.0, status, details)
     details["extracted"] = answer[:200]
-    correct, reason, extra = _safe_judge(answer, gold_answer(gold), timeout, options)
+    correct, reason, extra = _safe_judge(answer, gold_text, timeout, options)
     details.update(extra)
     if reason in VERIFIER_ERRORS:
         return Verdict(False, False, 0.0, reason, details, verifier_error=True)

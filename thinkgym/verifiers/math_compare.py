@@ -302,6 +302,8 @@ def _within_tolerance(g: Any, p: Any) -> bool:
 def _expr_equal(gold: Any, pred: Any) -> bool:
     if not (isinstance(gold, sympy.Expr) and isinstance(pred, sympy.Expr)):
         return False
+    # an answer may not bring in a variable the gold lacks, even one that cancels: sin^2 x + cos^2 x
+    # restates "simplify sin^2 x + cos^2 x" rather than answering 1 (as an unevaluated integral would)
     if not pred.free_symbols <= gold.free_symbols:  # as written, before anything cancels
         return False
     g, p = _value(gold), _value(pred)
@@ -334,8 +336,8 @@ def _chain(obj: Any) -> list[Any] | None:
     return None
 
 
-def _proportional(dg: Any, dp: Any) -> bool:
-    """True when ``dg = r * dp`` for a constant ``r != 0``."""
+def _proportional(dg: Any, dp: Any, positive_ratio: bool = False) -> bool:
+    """True when ``dg = r * dp`` for a constant ``r != 0`` (``r > 0`` with ``positive_ratio``)."""
     dg, dp = _value(dg), _value(dp)
     if dg.free_symbols != dp.free_symbols:
         return False
@@ -346,8 +348,30 @@ def _proportional(dg: Any, dp: Any) -> bool:
         vp = dp.xreplace(point)
         if vp.is_number and vp != 0 and _finite(sympy.N(vp, _DIGITS)):
             ratio = dg.xreplace(point) / vp
+            if positive_ratio and not (ratio.is_real and ratio > 0):
+                return False
             return ratio != 0 and _expr_equal(dg, ratio * dp)
     return False
+
+
+_FLIPPED = {
+    sympy.StrictGreaterThan: sympy.StrictLessThan,
+    sympy.GreaterThan: sympy.LessThan,
+    sympy.StrictLessThan: sympy.StrictLessThan,
+    sympy.LessThan: sympy.LessThan,
+}
+
+
+def _same_relation(g: Any, p: Any) -> bool:
+    """Two inequalities that say the same thing: written ``a < b`` or ``b > a`` and with the
+    difference of their sides a positive constant multiple of the other's (``x^2 \\leq 2x`` is
+    ``2x \\geq x^2``; ``x^2 - 3a < 0`` is ``3x^2 < 9a``). Exact: both describe the same set."""
+    kinds = (type(g), type(p))
+    if not all(k in _FLIPPED for k in kinds) or _FLIPPED[kinds[0]] is not _FLIPPED[kinds[1]]:
+        return False
+    dg = g.lhs - g.rhs if kinds[0] in (sympy.StrictLessThan, sympy.LessThan) else g.rhs - g.lhs
+    dp = p.lhs - p.rhs if kinds[1] in (sympy.StrictLessThan, sympy.LessThan) else p.rhs - p.lhs
+    return _proportional(dg, dp, positive_ratio=True)
 
 
 def _equations_equal(g: list[Any], p: list[Any]) -> bool:
@@ -484,6 +508,9 @@ def _equivalent(g: Any, p: Any, g_bare: bool = False, p_bare: bool = False) -> b
     if p_chain:
         parts = p_chain[1:] if p_chain[0].is_Symbol else p_chain  # every part of a chain: "x = 3 = 7" is not 7
         return all(_equivalent(g, part) for part in parts)
+    if isinstance(g, Relational) and isinstance(p, Relational) and g.free_symbols == p.free_symbols:
+        if _same_relation(g, p):
+            return True
     if _is_relation(p) and not (_solved(p) or _linear(p)):
         return False
     if _is_relation(g) and _is_relation(p) and g.free_symbols != p.free_symbols:

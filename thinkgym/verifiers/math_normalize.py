@@ -20,13 +20,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 __all__ = [
+    "ASCII_FUNCTION",
     "Answer",
+    "ascii_math",
     "choice_letter",
     "closes_at_end",
     "nesting_depth",
     "normalize",
     "split_items",
     "split_list",
+    "undouble_backslashes",
     "words",
 ]
 
@@ -78,7 +81,7 @@ _MAX_WRAPPERS = 8
 _DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _WRAPPERS = ("\\boxed", "\\fbox", "\\displaystyle", "\\textstyle")
 _SIZING = re.compile(r"\\(?:left|right)\s*\.|\\(?:left|right|[bB]igg?[lr]?|middle)(?![a-zA-Z])")
-_THOUSANDS_SPACE = re.compile(r"(?<=\d)(?:\\,|\\ |~|\{,\}|\\!|\\;|\\:|,\s*\\!\s*)(?=\d{3}(?!\d))")
+_THOUSANDS_SPACE = re.compile(r"(?<=\d)\s?(?:\\,|\\ |~|\{\s?,\s?\}|\\!|\\;|\\:|,\s*\\!\s*)(?=\s?\d{3}(?!\d))")
 _SPACING = re.compile(r"(?<!\\)\\[,!;:> ]|\\q?quad(?![a-zA-Z])|~")
 _RENAMES = [
     (re.compile(r"\\[dtc]frac(?![a-zA-Z])"), r"\\frac"),
@@ -268,7 +271,7 @@ def _remove_markers(s: str) -> tuple[str, bool, bool]:
 
 def normalize(text: str) -> Answer:
     """Normalises one answer; see the module docstring. Never raises on a ``str``."""
-    s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group()], text)
+    s = _TRAILING_BACKSLASH.sub("", _UNICODE_RE.sub(lambda m: _UNICODE[m.group()], text))  # "185\\": a typo
     s = _strip_wrappers(s)
     s = _SIZING.sub("", s)
     s = _THOUSANDS_SPACE.sub("", s)
@@ -280,6 +283,7 @@ def normalize(text: str) -> Answer:
         if not n:
             break
     s = _TEXT_TOKEN.sub(r" \1", s)
+    s = ascii_math(s)
     s = _DOLLAR.sub("", s)
     s, percent, degrees = _remove_markers(s)
     s = _AND_OR.sub(", ", s)
@@ -290,10 +294,15 @@ def normalize(text: str) -> Answer:
     s = _TRAILING_COMMA.sub("", _SPACES.sub(" ", s).strip().rstrip(".").strip())
     s = _THOUSANDS.sub(lambda m: m.group(1) + re.sub("[, ]", "", m.group(2)) + m.group(3), s)
     approx = _APPROX.search(s)
-    if approx and "=" in s[: approx.start()] and "," not in s:
+    exact = s[: approx.start()] if approx else ""
+    if approx and ("=" in exact or _variable_free(exact)) and "," not in s:
         s = s[: approx.start()].strip()
     elif approx:
         s = _APPROX.sub("=", s)
+    s = _equality_chain(s)
+    annotated = _ANNOTATED_NUMBER.match(s)
+    if annotated and not _VALUE_WORDS.search(s):  # "17 any text", "17 apples": a unit or a note
+        s = annotated.group(1)
     s = _REPEATING.sub(_repeating_decimal, s)
     s = _SPACES.sub(" ", s).strip().rstrip(".").strip()
     mixed = _MIXED.match(s) or _MIXED_TEXT.match(s)
@@ -393,6 +402,133 @@ def labels(text: str) -> tuple[list[tuple[str, str]], bool] | None:
             return None
         pairs.append((m.group(1).replace(" ", ""), m.group(2).strip()))
     return pairs, False
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_ANNOTATED_NUMBER = re.compile(r"^(-?\d[\d.,]*(?:/\d+)?)\s+(?:[A-Za-z]{3,}\s*){1,4}$")
+# words that change a number's value: "5 million" is not 5
+_VALUE_WORDS = re.compile(
+    r"\b(?:squared|cubed|times|plus|minus|over|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
+    r"|halfs?|halves|thirds?|quarters?|fourths?|fifths?|tenths?|hundredths?|percent|pi|root|sqrt)\b",
+    re.IGNORECASE,
+)
+ASCII_FUNCTION = re.compile(
+    r"(?<![A-Za-z\\])(arcsin|arccos|arctan|arcsec|arccsc|arccot|sinh|cosh|tanh|sech|csch|coth|sin|cos|tan|sec|csc"
+    r"|cot|log|ln|exp)(?=\s*[(^]|\s+[A-Za-z0-9])"
+)
+_ASCII_CALL = re.compile(r"(?<![A-Za-z\\])(sqrt|abs)\s*\(")
+_ASCII_PI = re.compile(r"(?<![A-Za-z\\])pi(?![A-Za-z])")
+_CARET_GROUP = re.compile(r"\^\s*\(")
+_CARET_SIGNED = re.compile(r"\^\s*-\s*([A-Za-z0-9]+(?:\.\d+)?)")
+_CARET_DECIMAL = re.compile(r"\^\s*(\d+\.\d+)")
+
+
+def _matching_paren(s: str, open_index: int) -> int:
+    depth = 0
+    for i in range(open_index, len(s)):
+        if s[i] == "(":
+            depth += 1
+        elif s[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def ascii_math(s: str) -> str:
+    """Plain-text math as LaTeX (what a model writes without LaTeX, and Maxima/calculator
+    syntax): ``sqrt(12)`` is ``\\sqrt{12}``, ``abs(x)`` is ``|x|``, ``cos(x)^2`` is ``\\cos(x)^2``,
+    ``7pi`` is ``7\\pi``, ``x^(1/2)`` is ``x^{(1/2)}``, ``3^-x`` is ``3^{-x}``, ``x^0.2`` is ``x^{0.2}``.
+    A name already written as a LaTeX command, or inside a word (``cost``), is left alone."""
+    if not any(c.isalpha() or c == "^" for c in s):
+        return s
+    for _ in range(8):  # innermost calls last: each pass rewrites the first call left
+        m = _ASCII_CALL.search(s)
+        if not m:
+            break
+        close = _matching_paren(s, m.end() - 1)
+        if close < 0:
+            break
+        inner = s[m.end() : close]
+        s = s[: m.start()] + (f"\\sqrt{{{inner}}}" if m.group(1) == "sqrt" else f"|{inner}|") + s[close + 1 :]
+    s = ASCII_FUNCTION.sub(r"\\\1", s)
+    s = _ASCII_PI.sub(r"\\pi ", s)
+    for _ in range(8):
+        m = _CARET_GROUP.search(s)
+        if not m:
+            break
+        close = _matching_paren(s, m.end() - 1)
+        if close < 0:
+            break
+        s = s[: m.start()] + "^{" + s[m.end() - 1 : close + 1] + "}" + s[close + 1 :]
+    s = _CARET_SIGNED.sub(r"^{-\1}", s)
+    return _CARET_DECIMAL.sub(r"^{\1}", s)
+
+
+_BACKSLASH_RUN = re.compile(r"\\+(?=[a-zA-Z])")
+_LABEL_ONLY = re.compile(rf"\s*(?:{_NAME}|{_SYMBOL})\s*")
+_COMMAND = re.compile(r"\\[a-zA-Z]+")
+_OPEN, _CLOSE = "({[", ")}]"
+
+
+_DOUBLED_COMMAND = re.compile(
+    r"(?<!\\)\\\\(?=(?:[dt]?frac|sqrt|cdot|times|div|pm|mp|pi|infty|left|right|[lg]eq?|neq?|in|cup|cap"
+    r"|text|mathrm|boxed|sin|cos|tan|log|ln|alpha|beta|theta)(?![a-zA-Z]))"
+)
+_TRAILING_BACKSLASH = re.compile(r"(?<!\\)\\\s*$")
+
+
+def undouble_backslashes(text: str) -> str:
+    """``text`` with its backslashes halved when it is LaTeX escaped twice (as in a JSON dump:
+    ``\\\\frac{1}{2}``): every run of backslashes before a letter has an even length. In a text
+    with a single backslash before a letter (``\\frac``, or a matrix's ``\\\\`` row break next to
+    ``\\end``) only a doubled backslash directly before a common command name (``\\\\dfrac``,
+    ``\\\\sqrt``) is halved: a row break followed by the letters "dfrac" means nothing."""
+    runs = [len(m.group()) for m in _BACKSLASH_RUN.finditer(text)]
+    if runs and not any(n % 2 for n in runs):
+        return text.replace("\\\\", "\\")
+    return _DOUBLED_COMMAND.sub(r"\\", text)  # "\\\\dfrac" alone: a row break never precedes "dfrac" text
+
+
+def _equality_sides(s: str) -> list[str]:
+    """``s`` split at its top-level ``=`` signs (not ``<=``, ``>=``, ``!=``, ``:=``, ``==``, nor
+    inside brackets or braces)."""
+    sides, depth, start = [], 0, 0
+    for i, ch in enumerate(s):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif ch == "=" and depth == 0:
+            if s[i - 1 : i] in ("<", ">", "!", ":", "=") or s[i + 1 : i + 2] == "=":
+                return [s]
+            sides.append(s[start:i])
+            start = i + 1
+    sides.append(s[start:])
+    return sides
+
+
+def _variable_free(side: str) -> bool:
+    return bool(side.strip()) and not re.search(r"[a-zA-Z]", _COMMAND.sub("", side))
+
+
+def _equality_chain(s: str) -> str:
+    """The value a chain of equalities states: its last side, when that side is a value (no
+    variable). ``x = 5+5+1 = 11`` is ``x = 11`` (the first side labels it); ``\\frac12 = 0.5`` and
+    ``1 + 1 = 2`` are ``0.5`` and ``2`` (the first side is a computation). An equation between
+    expressions in variables (``x^2 + y^2 = 25``) and a single ``x = 3`` are left as they are, and
+    so is any chain inside a list (a comma at top level)."""
+    if "=" not in s or "," in s:
+        return s
+    sides = _equality_sides(s)
+    if len(sides) < 2 or not _variable_free(sides[-1]):
+        return s
+    first, last = sides[0].strip(), sides[-1].strip()
+    if len(sides) >= 3 and _LABEL_ONLY.fullmatch(first):
+        return f"{first} = {last}"
+    if len(sides) == 2 and _PLAIN_NUMBER.fullmatch(first):
+        return s  # "1 = 1" computes nothing: compared as the equation it is
+    return last if _variable_free(first) else s
 
 
 _TIME = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})?$")
