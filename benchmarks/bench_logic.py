@@ -6,13 +6,16 @@ zebra puzzles, knights and knaves), at matched sizes, three measures:
 1. Problems generated per second. Both sides generate ``--count`` problems, one item each in
    turn, so a shared machine's changing load hits both alike; set-up is counted once on each side
    (reasoning-gym's dataset construction, e.g. its list of every n-queens solution; thinkgym's
-   per-process caches, e.g. its own list of every n-queens solution and the rule clauses per board
-   size, are emptied before each row so the first item pays for them). The ratio is thinkgym /
-   reasoning-gym from that one run. Time is the process's CPU time (``time.process_time``), not
-   wall time, so other processes on a shared machine do not inflate either side. thinkgym's
-   figure includes what it does on top (proving uniqueness, counting solutions up to 10,
-   recording the solver's effort). The distinct-problem
-   counts (identical problems on each side) are reported separately.
+   per-process caches, e.g. its own list of every n-queens solution, the rule clauses per board
+   size and the solver features of the last 4,096 n-queens boards, are emptied before each row so
+   the first item pays for them). The ratio is thinkgym / reasoning-gym from that one run. Time
+   is the process's CPU time (``time.process_time``), not wall time, so other processes on a
+   shared machine do not inflate either side, and the garbage collector is off while timing (as
+   ``timeit`` does: with a few thousand problems kept, a collection's pause falls on whichever
+   side happens to trigger it and moved single rows by 2x either way). thinkgym's figure
+   includes what it does on top (proving uniqueness, counting solutions up to 10, recording the
+   solver's effort). The distinct-problem counts (identical problems on each side) are reported
+   separately.
 2. Whether each project's stored answer passes its own scorer (score == 1.0).
 3. Valid-but-different answers: for every instance, MiniSat (through thinkgym's encodings, fed the
    other project's puzzle where needed) looks for a solution other than the stored one. Where one
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import platform
 import sys
@@ -182,13 +186,18 @@ def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> 
         rg_t, ours_t = time.process_time() - t, 0.0  # rg's dataset set-up (n-queens: all solutions) counts
         ours: list[Any] = []
         rg_items: list[Any] = []
-        for i in range(count):  # one item each, alternately: a shared machine's load hits both alike
-            t = time.process_time()
-            rg_items.append(ds[i])
-            t2 = time.process_time()
-            ours.append(fam.generate(params, i))
-            ours_t += time.process_time() - t2
-            rg_t += t2 - t
+        gc.collect()
+        gc.disable()  # as timeit does: a collection's pause would land on whichever side triggered it
+        try:
+            for i in range(count):  # one item each, alternately: a shared machine's load hits both alike
+                t = time.process_time()
+                rg_items.append(ds[i])
+                t2 = time.process_time()
+                ours.append(fam.generate(params, i))
+                ours_t += time.process_time() - t2
+                rg_t += t2 - t
+        finally:
+            gc.enable()
         n = count
         speed = {
             "family": label,

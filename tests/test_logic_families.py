@@ -201,6 +201,25 @@ def test_solution_counts_match_plain_enumeration():
     assert {2, 4, 6, SOLUTION_CAP + 1} <= set(counts)  # exact counts and capped ones both checked
 
 
+def test_fast_solver_features_equal_the_general_measurement():
+    # graph colouring's own solver_features (raw colours, no decode) and N-queens' remembered
+    # features must give exactly what the shared encode-and-measure path gives, for every field.
+    from thinkgym.generators.logic.base import Puzzle
+
+    cases = [*COUNT_CASES, ("graph_colouring", {"vertices": 10, "colours": 3, "edges": 9})]
+    cases += [(name, logic.get(name).levels[level]) for name in ("graph_colouring", "n_queens") for level in (1, 3, 5)]
+    for puzzle, params in cases:
+        fam = logic.get(puzzle)
+        for seed in range(15):
+            instance = fam.generate(params, seed).metadata["instance"]
+            general = Puzzle.solver_features(fam, instance)
+            assert fam.solver_features(instance) == general, (puzzle, params, seed)
+    queens = logic.get("n_queens")
+    instance = queens.generate({"n": 6, "placed": 3}, 0).metadata["instance"]
+    queens.solver_features(instance)["effort"] = -1  # a caller's change must not reach the next problem
+    assert queens.solver_features(instance) == Puzzle.solver_features(queens, instance)
+
+
 def test_verifier_reasons_for_rule_breaks():
     sudoku = logic.get("sudoku").generate({"size": 4, "holes": 16}, 3)
     grid = sudoku.answer.split("/")

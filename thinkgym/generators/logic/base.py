@@ -116,15 +116,7 @@ class Puzzle:
         """One problem from parameters (validated here) and an integer seed."""
         params = self.validate(params)
         instance, solution = self.build(params, random.Random(seed))
-        cnf, answer_vars, _ = self.encode(instance)
-        _, stats = measure(
-            cnf.clauses,
-            answer_vars,
-            top=cnf.top,
-            atmosts=cnf.atmosts,
-            one_hot=self.one_hot_answer,
-            symmetry=self.symmetry(instance),
-        )
+        stats = self.solver_features(instance)
         if self.unique and stats["solutions"] != 1:
             raise AssertionError(f"internal error: {self.name} seed {seed} is not unique: {stats}")
         return Problem(
@@ -136,6 +128,22 @@ class Puzzle:
             family="logic",
             metadata={"puzzle": self.name, "instance": instance, "solver": stats, "unique": self.unique, "seed": seed},
         )
+
+    def solver_features(self, instance: dict[str, Any]) -> dict[str, Any]:
+        """The solver-effort features of an instance (``metadata["solver"]``):
+        :func:`~thinkgym.generators.logic.pysat_tools.measure` of :meth:`encode`. A family may
+        override it to do the same measurement faster (caching, a smaller equivalent encoding); the
+        override documents what it measures."""
+        cnf, answer_vars, _ = self.encode(instance)
+        _, stats = measure(
+            cnf.clauses,
+            answer_vars,
+            top=cnf.top,
+            atmosts=cnf.atmosts,
+            one_hot=self.one_hot_answer,
+            symmetry=self.symmetry(instance),
+        )
+        return stats
 
     def solve(self, instance: dict[str, Any]) -> str | None:
         """The pysat oracle: the answer text of a solution MiniSat finds, or None if there is none."""

@@ -19,11 +19,11 @@ import math
 import random
 from collections.abc import Iterator
 from functools import cache
-from itertools import permutations
+from itertools import chain, permutations
 from typing import Any
 
 from thinkgym.generators.logic.base import Puzzle, int_param
-from thinkgym.generators.logic.pysat_tools import CNF, Symmetry
+from thinkgym.generators.logic.pysat_tools import CNF, SOLUTION_CAP, Symmetry, new_solver
 
 __all__ = ["ColourRenaming", "GraphColouring"]
 
@@ -38,6 +38,15 @@ def _vertex_rules(v: int, k: int) -> CNF:
     return cnf
 
 
+def _first_use(colours: list[int]) -> tuple[int, ...]:
+    """The colours renamed in order of first use: one key per colour-renaming class."""
+    first: dict[int, int] = {}
+    for c in colours:
+        if c not in first:
+            first[c] = len(first)
+    return tuple(map(first.__getitem__, colours))
+
+
 class ColourRenaming(Symmetry):
     """Renaming colours maps proper colourings to proper colourings: a colouring that uses u of the
     k colours has k!/(k-u)! distinct renamings (injective maps of its colours into 1..k). ``true``
@@ -50,11 +59,7 @@ class ColourRenaming(Symmetry):
         return [(lit - 1) % self.k for lit in true]
 
     def canon(self, true: list[int]) -> tuple[int, ...]:
-        first: dict[int, int] = {}  # colours renamed in order of first use
-        for c in self._colours(true):
-            if c not in first:
-                first[c] = len(first)
-        return tuple(map(first.__getitem__, self._colours(true)))
+        return _first_use(self._colours(true))
 
     def size(self, true: list[int]) -> int:
         return math.perm(self.k, len(set(self._colours(true))))
@@ -120,6 +125,57 @@ class GraphColouring(Puzzle):
             return [next(c for c in range(1, k + 1) if x(i, c) in true) for i in range(1, v + 1)]
 
         return cnf, list(range(1, v * k + 1)), decode
+
+    def solver_features(self, instance: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`Puzzle.solver_features` without the general machinery: the same constraints
+        added in the same order to the same fresh Minicard, the same two calls, the same count of
+        whole colour-renaming classes, so the same numbers (a test compares them), with a
+        solution handled as its list of colours rather than decoded and re-encoded."""
+        v, k = instance["vertices"], instance["colours"]
+        rules = _vertex_rules(v, k)
+        ks = range(1, k + 1)
+        edge_clauses = [(-c - a * k + k, -c - b * k + k) for a, b in instance["edges"] for c in ks]
+        with new_solver(chain(rules.clauses, edge_clauses), rules.atmosts) as s:
+            if not s.solve():
+                raise ValueError("internal error: the generated puzzle has no solution")
+            true = [lit for lit in s.get_model() if lit > 0]  # one literal per vertex, in vertex order
+            s.add_clause([-lit for lit in true])
+            found = s.solve()
+            raw = s.accum_stats()
+            colours = [(lit - 1) % k for lit in true]
+            count = math.perm(k, len(set(colours)))
+            classes = {_first_use(colours)}
+            blocked = {tuple(colours)}
+            while found and count <= SOLUTION_CAP:
+                colours = [(lit - 1) % k for lit in s.get_model() if lit > 0]
+                key = _first_use(colours)
+                if key not in classes:
+                    classes.add(key)
+                    count += math.perm(k, len(set(colours)))
+                    if count > SOLUTION_CAP:
+                        break
+                used = sorted(set(colours))
+                for image in permutations(range(k), len(used)):  # block every renaming not yet blocked
+                    rename = dict(zip(used, image, strict=True))
+                    member = tuple(rename[c] for c in colours)
+                    if member not in blocked:
+                        blocked.add(member)
+                        s.add_clause([-(i * k + c + 1) for i, c in enumerate(member)])
+                found = s.solve()
+        decisions, conflicts, propagations = int(raw["decisions"]), int(raw["conflicts"]), int(raw["propagations"])
+        effort = decisions + conflicts + propagations
+        return {
+            "decisions": decisions,
+            "conflicts": conflicts,
+            "propagations": propagations,
+            "effort": effort,
+            "solutions": min(count, SOLUTION_CAP),
+            "solutions_capped": count > SOLUTION_CAP,
+            "variables": v * k,
+            "clauses": v + len(edge_clauses),
+            "cardinality_constraints": v,
+            "log_effort": round(math.log2(1 + effort), 4),
+        }
 
     def symmetry(self, instance: dict[str, Any]) -> ColourRenaming:
         return ColourRenaming(instance["colours"])

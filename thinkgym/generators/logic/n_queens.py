@@ -14,11 +14,11 @@ Parameters: ``n`` (4..14), ``placed`` (0..n-1).
 from __future__ import annotations
 
 import random
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from thinkgym.generators.logic.base import Puzzle, int_param
-from thinkgym.generators.logic.pysat_tools import CNF
+from thinkgym.generators.logic.pysat_tools import CNF, measure
 
 __all__ = ["ENUMERATED_UP_TO", "NQueens", "all_solutions", "random_solution"]
 
@@ -113,23 +113,33 @@ class NQueens(Puzzle):
         attack each other give an unsatisfiable CNF (an empty clause)."""
         n = instance["n"]
         given = {r - 1: c - 1 for r, c in instance["queens"]}
-        cols, diags, antis = set(given.values()), {r - c for r, c in given.items()}, {r + c for r, c in given.items()}
         cnf = CNF(native_cardinality=True)
-        if not len(given) == len(instance["queens"]) == len(cols) == len(diags) == len(antis):
+        cols = diags = antis = 0  # bit masks of the givens' columns c, diagonals c - r + n, anti-diagonals r + c
+        for r, c in given.items():
+            cols, diags, antis = cols | 1 << c, diags | 1 << (c - r + n), antis | 1 << (r + c)
+        if not len(given) == len(instance["queens"]) == cols.bit_count() == diags.bit_count() == antis.bit_count():
             cnf.add([])
         free: list[tuple[int, int]] = []
-        for r in range(n):
-            if r not in given:
-                row = [(r, c) for c in range(n) if c not in cols and r - c not in diags and r + c not in antis]
-                cnf.exactly_one(range(len(free) + 1, len(free) + len(row) + 1))
-                free += row
-        cnf.top = len(free)
+        clauses, atmosts = cnf.clauses, cnf.atmosts
         lines: dict[int, list[int]] = {}  # keys: column c, diagonal 2n + r - c, anti-diagonal 4n + r + c
-        for var, (r, c) in enumerate(free, 1):
-            lines.setdefault(c, []).append(var)
-            lines.setdefault(2 * n + r - c, []).append(var)
-            lines.setdefault(4 * n + r + c, []).append(var)
-        cnf.atmosts += [(lits, 1) for lits in lines.values() if len(lits) > 1]
+        for r in range(n):
+            if r in given:
+                continue
+            # the row's free columns: not in a given's column, diagonal or anti-diagonal
+            blocked = cols | diags >> (n - r) | antis >> r  # bit c set: (r, c) is attacked
+            row = [c for c in range(n) if not blocked >> c & 1]
+            first = len(free) + 1
+            lits = list(range(first, first + len(row)))
+            clauses.append(lits)
+            if len(lits) > 1:
+                atmosts.append((lits, 1))
+            for var, c in enumerate(row, first):
+                lines.setdefault(c, []).append(var)
+                lines.setdefault(2 * n + r - c, []).append(var)
+                lines.setdefault(4 * n + r + c, []).append(var)
+                free.append((r, c))
+        cnf.top = len(free)
+        atmosts += [(lits, 1) for lits in lines.values() if len(lits) > 1]
 
         def decode(true: set[int]) -> list[int]:
             placed = {**given, **{free[v - 1][0]: free[v - 1][1] for v in true if 0 < v <= len(free)}}
@@ -137,12 +147,19 @@ class NQueens(Puzzle):
 
         return cnf, list(range(1, len(free) + 1)), decode
 
+    def solver_features(self, instance: dict[str, Any]) -> dict[str, Any]:
+        """As :meth:`Puzzle.solver_features` (a fresh solver per board, so the features depend on
+        the board alone), remembered for the last 4,096 boards: small boards repeat (n = 6 with 3
+        queens placed has 80 possible puzzles)."""
+        return dict(_board_features(self, instance["n"], tuple(map(tuple, instance["queens"]))))
+
     def describe(self, instance: dict[str, Any]) -> str:
         n = instance["n"]
-        board = [["."] * n for _ in range(n)]
+        board = [" ".join("." * n)] * n  # one text line per row, squares 2 characters apart
         for r, c in instance["queens"]:
-            board[r - 1][c - 1] = "Q"
-        return f"n = {n}\n" + "\n".join(" ".join(row) for row in board)
+            line = board[r - 1]
+            board[r - 1] = line[: 2 * c - 2] + "Q" + line[2 * c - 1 :]
+        return f"n = {n}\n" + "\n".join(board)
 
     def format_answer(self, solution: Any) -> str:
         return ",".join(map(str, solution))
@@ -154,3 +171,9 @@ class NQueens(Puzzle):
         rng.shuffle(free)
         it = iter(free)
         return ",".join(str(given.get(r) or next(it)) for r in range(1, n + 1))
+
+
+@lru_cache(maxsize=4096)
+def _board_features(puzzle: NQueens, n: int, queens: tuple[tuple[int, int], ...]) -> dict[str, Any]:
+    cnf, answer_vars, _ = puzzle.encode({"n": n, "queens": [list(q) for q in queens]})
+    return measure(cnf.clauses, answer_vars, top=cnf.top, atmosts=cnf.atmosts, one_hot=True)[1]

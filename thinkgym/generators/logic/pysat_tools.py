@@ -106,20 +106,56 @@ class CNF:
         self.add([a, -b])
 
 
-def new_solver(clauses: Iterable[Sequence[int]], atmosts: Sequence[tuple[Sequence[int], int]] = ()) -> Any:
-    """A fresh solver loaded with ``clauses``: MiniSat 2.2, or Minicard when there are native
-    AtMostK constraints ``atmosts`` (pairs of literals and bound). The caller deletes it."""
-    if not atmosts:
-        return Minisat22(bootstrap_with=clauses)
-    solver = Minicard()
-    handle = getattr(solver, "minicard", None)
-    if _raw is not None and handle is not None:  # pysat's C calls without the per-call Python wrapper
+class _RawMinicard:
+    """Minicard through pysat's C functions directly: the same solver as ``pysat.solvers.Minicard``
+    (same calls in the same order, so the same models and statistics) without its per-call Python
+    layer, which costs as much as the search itself on a puzzle of a few dozen constraints. Offers
+    the subset of the pysat solver interface the logic families use. Solves run without pysat's
+    SIGINT handler (puzzle solves take milliseconds)."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, clauses: Iterable[Sequence[int]], atmosts: Sequence[tuple[Sequence[int], int]]) -> None:
+        self.handle = handle = _raw.minicard_new()
         add_cl, add_am = _raw.minicard_add_cl, _raw.minicard_add_am
         for clause in clauses:
             add_cl(handle, clause)
         for lits, bound in atmosts:
             add_am(handle, lits, bound)
-        return solver
+
+    def add_clause(self, clause: Sequence[int]) -> None:
+        _raw.minicard_add_cl(self.handle, clause)
+
+    def solve(self, assumptions: Sequence[int] = ()) -> bool:
+        return _raw.minicard_solve(self.handle, assumptions, 0)
+
+    def get_model(self) -> list[int]:
+        return _raw.minicard_model(self.handle)
+
+    def accum_stats(self) -> dict[str, int]:
+        return _raw.minicard_acc_stats(self.handle)
+
+    def delete(self) -> None:
+        if self.handle is not None:
+            _raw.minicard_del(self.handle)
+            self.handle = None
+
+    def __enter__(self) -> _RawMinicard:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.delete()
+
+
+def new_solver(clauses: Iterable[Sequence[int]], atmosts: Sequence[tuple[Sequence[int], int]] = ()) -> Any:
+    """A fresh solver loaded with ``clauses``: MiniSat 2.2, or Minicard when there are native
+    AtMostK constraints ``atmosts`` (pairs of literals and bound). The caller deletes it (or uses
+    it as a context manager)."""
+    if not atmosts:
+        return Minisat22(bootstrap_with=clauses)
+    if _raw is not None:
+        return _RawMinicard(clauses, atmosts)
+    solver = Minicard()  # pragma: no cover - another pysat layout: the public wrapper
     for clause in clauses:
         solver.add_clause(clause)
     for lits, bound in atmosts:
