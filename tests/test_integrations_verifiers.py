@@ -275,7 +275,7 @@ def test_code_taskset_yields_code_interpreter_problems_and_single_turn_refusals(
         list(ThinkgymCodeTaskset(ThinkgymCodeTasksetConfig(env="Math-RLVR-v0", num_tasks=1)))
     with pytest.raises(ValueError, match="ThinkgymCodeTaskset"):
         list(ThinkgymTaskset(ThinkgymTasksetConfig(env="CodeInterpreter-SAT-v0", num_tasks=1)))
-    with pytest.raises(ValueError, match="Markovian thinking has no verifiers mapping.*fresh context"):
+    with pytest.raises(ValueError, match="Markovian thinking has no clean verifiers mapping.*fresh context"):
         list(ThinkgymTaskset(ThinkgymTasksetConfig(env="Markovian-Math-v0", num_tasks=1)))
 
 
@@ -317,6 +317,12 @@ def test_vf_eval_code_interpreter_episodes_run_python_in_the_sandbox_with_the_en
     assert all(r["tools"][0]["function"]["name"] == "run_python" for r in server.requests)
     assert len(server.requests) == 4  # three for task 0, one for task 1
     record("verifiers", "multi_turn", "CodeInterpreter: v1 `Toolset` `run_python` in thinkgym's sandbox, `vf-eval`")
+
+
+@pytest.mark.skipif(not CLASSIC, reason="the classic API (load_environment) is verifiers 0.3.x only")
+def test_classic_load_environment_refuses_markovian_envs_saying_why():
+    with pytest.raises(ValueError, match="Markovian-SAT-v0: Markovian thinking has no clean verifiers mapping"):
+        load_environment("Markovian-SAT-v0", num_examples=1)
 
 
 @pytest.mark.skipif(not CLASSIC, reason="the classic API (SingleTurnEnv) is verifiers 0.3.x only")

@@ -17,9 +17,10 @@ e.g. ``thinkgym_tasks.py`` on the Python path::
 then ``vf-eval thinkgym_tasks -m MODEL --client.base-url URL --env.taskset.env Saturn-SAT-v0
 --env.agent.harness.id null --env.agent.runtime.type subprocess --no-push``.
 
-The taskset refuses multi-turn envs (``CodeInterpreter-*``, ``Markovian-*``): their
-raw-continuation protocol does not map onto v1's harness-driven chat turns (see
-docs/integrations.md).
+The taskset takes single-turn envs: ``CodeInterpreter-*`` envs have their own taskset, with a
+python tool in thinkgym's sandbox (:mod:`thinkgym.integrations.verifiers_code`), and
+``Markovian-*`` envs are refused with an error that says why (:func:`markovian_refusal`: a chunk
+continues the model's raw text from a fresh context, which neither API's chat turns express).
 
 The classic API (verifiers 0.3.x, ``vf.SingleTurnEnv`` / ``vf.MultiTurnEnv``; gone in 0.4):
 :func:`load_environment` returns a ``SingleTurnEnv`` over the same problems whose rubric is the
@@ -28,8 +29,8 @@ holds one thinkgym env (one sandbox) for the whole episode: every assistant mess
 ``step`` (one segment), the env's reply (the cell's ```` ```output ```` block) is the next user
 message, the rollout stops when the env's episode ends, its reward is the env's final reward,
 and the env and its sandbox are closed when the rollout ends (a ``@vf.cleanup`` handler, which
-verifiers runs also after an error or a timeout). ``Markovian-*`` stays refused (its chunks
-restart the context, not a chat).
+verifiers runs also after an error or a timeout). ``Markovian-*`` stays refused
+(:func:`markovian_refusal`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,16 @@ import gymnasium
 import verifiers.v1 as vf
 from pydantic import Field
 
-__all__ = ["ThinkgymData", "ThinkgymTask", "ThinkgymTaskset", "ThinkgymTasksetConfig", "load_environment", "score"]
+__all__ = [
+    "ThinkgymData",
+    "ThinkgymTask",
+    "ThinkgymTaskset",
+    "ThinkgymTasksetConfig",
+    "load_environment",
+    "markovian_refusal",
+    "score",
+    "task_data",
+]
 
 
 class ThinkgymTasksetConfig(vf.TasksetConfig):
@@ -99,10 +109,13 @@ def _problems(env_id: str, env_kwargs: dict[str, Any], count: int, seed: int) ->
 def markovian_refusal(env_id: str) -> str:
     """Why a ``Markovian-*`` env is no verifiers environment (the error both APIs raise)."""
     return (
-        f"{env_id}: Markovian thinking has no verifiers mapping. Each Delethink chunk continues the model's "
-        "own text from a fresh context, the query followed by the carried-over tail cut on the policy's "
-        "token ids; a verifiers rollout is one growing chat (v1 harnesses keep their whole conversation, "
-        "and a chat request cannot continue an assistant message's raw text). Serve it with OpenEnv "
+        f"{env_id}: Markovian thinking has no clean verifiers mapping. Each Delethink chunk continues the "
+        "model's own text from a fresh context, the query followed by the carried-over tail cut on the "
+        "policy's token ids. A v1 rollout is one chat grown by its harness (the null harness stops at the "
+        "first reply without a tool call). A classic MultiTurnEnv could restart its context each turn, but "
+        "a chat request cannot continue an assistant message's raw text, raw-text prompts need the "
+        "completion API (message_type='completion', deprecated in 0.3), and the chunk limits count the "
+        "policy's tokens, which an OpenAI endpoint does not expose. Serve it with OpenEnv "
         "(`thinkgym serve --env ...`) or run it with thinkgym's own policies (docs/integrations.md)"
     )
 
