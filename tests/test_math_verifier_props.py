@@ -158,3 +158,72 @@ def test_accepts_rationalised_forms(n: int, a: int, b: int) -> None:
     assert verify(boxed(unrationalised), sympy.latex(gold)).correct
     assert verify(boxed(sympy.radsimp(gold)), unrationalised).correct
     assert not verify(boxed(f"\\frac{{{a}}}{{{b}\\sqrt{{{n + 1}}}}}"), sympy.latex(gold)).correct
+
+
+# --- the extraction and reading rules added for recall: none of them lets a wrong answer through --
+
+numbers = st.integers(min_value=-99_999, max_value=99_999)
+offsets = st.integers(min_value=-50, max_value=50).filter(lambda n: n != 0)
+
+
+def sympy_ascii(expr: sympy.Expr) -> str:
+    """``expr`` in plain-text syntax (``sqrt(x)``, ``sin(3*x)``, ``x**2`` as ``x^2``)."""
+    return str(expr).replace("**", "^")
+
+
+@SETTINGS
+@given(numbers, offsets, st.sampled_from(["apples", "any text", "units in total"]))
+def test_prose_reads_only_the_last_number(g: int, t: int, note: str) -> None:
+    """Without a box, the last number of the final sentence is the answer: a wrong one is never
+    accepted, and an earlier right one does not count once a later number follows it."""
+    assert verify(f"So the total is {g} {note}.", str(g)).correct
+    assert not verify(f"So the total is {g + t} {note}.", str(g)).correct
+    assert not verify(f"First I had {g}, then the total is {g + t} {note}.", str(g)).correct
+    assert not verify(f"The total is {g} million.", str(g)).correct or g == 0
+
+
+@SETTINGS
+@given(st.integers(0, 9999), st.integers(1, 99), st.integers(1, 99))
+def test_decimal_comma_never_changes_the_value(whole: int, frac: int, other: int) -> None:
+    gold = f"{whole}.{frac:02d}"
+    assert verify(f"\\boxed{{{whole},{frac:02d}}}", gold).correct
+    if other != frac:
+        assert not verify(f"\\boxed{{{whole},{other:02d}}}", gold).correct
+
+
+@SETTINGS
+@given(numbers, offsets, offsets)
+def test_a_chain_states_its_last_side_only(g: int, t: int, u: int) -> None:
+    assert verify(f"\\boxed{{x = {g + t} + {-t} = {g}}}", f"x = {g}").correct
+    assert not verify(f"\\boxed{{x = {g} = {g + u}}}", f"x = {g}").correct
+    assert not verify(f"\\boxed{{y = {g + t} = {g}}}", f"x = {g}").correct  # the label still counts
+
+
+@SETTINGS
+@given(golds(), terms())
+def test_plain_text_math_reads_the_same_as_latex(g: sympy.Expr, t: sympy.Expr) -> None:
+    """The same expressions written in plain-text syntax (``sqrt(x+3)``, ``sin(2*x)``,
+    ``exp(3*x)``): equal ones accepted, ``g + t`` never."""
+    assert verify(boxed(sympy_ascii(g)), sympy.latex(g), seed=1).correct
+    assert not verify(boxed(sympy_ascii(g + t)), sympy.latex(g)).correct
+
+
+@SETTINGS
+@given(polynomials(), nonzero, st.integers(1, 5))
+def test_inequalities_up_to_a_positive_factor_only(p: sympy.Expr, c: int, k: int) -> None:
+    p = p if p.free_symbols else p + X  # a relation in x, not a statement about numbers
+    gold = f"{sympy.latex(p)} < {c}"
+    assert verify(boxed(f"{sympy.latex(k * p)} < {k * c}"), gold).correct
+    assert verify(boxed(f"{k * c} > {sympy.latex(k * p)}"), gold).correct
+    assert not verify(boxed(f"{sympy.latex(-k * p)} < {-k * c}"), gold).correct  # the other direction
+    assert not verify(boxed(f"{sympy.latex(k * p)} \\leq {k * c}"), gold).correct  # not strict
+
+
+@SETTINGS
+@given(numbers, numbers, offsets)
+def test_boxes_read_as_parts_only_as_many_as_the_gold_has(a: int, b: int, t: int) -> None:
+    gold = f"{a}, {b}"
+    assert verify(f"\\boxed{{{a}}} for part (a) and \\boxed{{{b}}} for (b)", gold).correct
+    assert not verify(f"\\boxed{{{a}}} for part (a) and \\boxed{{{b + t}}} for (b)", gold).correct
+    assert not verify(f"\\boxed{{{a}}} is wrong, so \\boxed{{{b}}}", gold).correct or a == b
+    assert verify(f"\\boxed{{{a + t}}}. Checking again: \\boxed{{{a}}}", str(a)).correct

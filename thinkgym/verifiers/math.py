@@ -49,6 +49,7 @@ from thinkgym.core import Verdict
 from thinkgym.verifiers.extract import CONNECTOR, answer_region, final_parts, final_run, gold_boxes
 from thinkgym.verifiers.math_normalize import (
     ASCII_FUNCTION,
+    VALUE_WORDS,
     Answer,
     choice_letter,
     labels,
@@ -93,7 +94,7 @@ _WORD = re.compile(r"[A-Za-z]{3,}")
 _OPERATORS = frozenset("=+-*/^<>")
 _ASCII_NAMES = re.compile(rf"{ASCII_FUNCTION.pattern}|(?<![A-Za-z\\])(?:sqrt|abs)(?=\s*\()")
 _QUOTE = re.compile(r"^\s*(?:\\?\"|“|``)")  # "The final answer is \"$12$\"": the quote opens nothing
-_PROSE_NUMBER = re.compile(r"(?<![\w.,/\\^_{])-?\d+(?:[.,]\d+)*(?:\s*/\s*\d+)?(?:\s*\\?%)?(?![{^_])")
+_PROSE_NUMBER = re.compile(r"(?<![\w.,/\\^_{])-?\d+(?:[.,]\d+)*(?:\s*/\s*\d+)?(?:\s*(?:\\?%|percent\b))?(?![{^_])")
 _ONE_WORD = re.compile(r"^[A-Za-z]{1,12}$")
 _FREE_WORD = re.compile(r"(?<![\d\s])\s*(?<![A-Za-z\d])[A-Za-z]{3,}|^\s*[A-Za-z]{3,}|(?<=[A-Za-z])\s+[A-Za-z]{3,}")
 _LATEX_COMMAND = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}|\\[a-zA-Z]+")
@@ -215,6 +216,8 @@ def _prose_number(text: str, *, after_math: bool = False) -> str | None:
         return None
     if before == "(" and head[-2:-1].isalpha():  # "sqrt(12)": a function's argument, not an answer
         return None
+    if VALUE_WORDS.match(text, last.end() + len(text[last.end() :]) - len(text[last.end() :].lstrip())):
+        return None  # "1 million", "3 squared": the words change the value; no number is stated alone
     return last.group().strip()
 
 

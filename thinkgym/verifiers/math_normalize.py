@@ -21,6 +21,7 @@ from fractions import Fraction
 
 __all__ = [
     "ASCII_FUNCTION",
+    "VALUE_WORDS",
     "Answer",
     "ascii_math",
     "choice_letter",
@@ -301,7 +302,7 @@ def normalize(text: str) -> Answer:
         s = _APPROX.sub("=", s)
     s = _equality_chain(s)
     annotated = _ANNOTATED_NUMBER.match(s)
-    if annotated and not _VALUE_WORDS.search(s):  # "17 any text", "17 apples": a unit or a note
+    if annotated and not VALUE_WORDS.search(s):  # "17 any text", "17 apples": a unit or a note
         s = annotated.group(1)
     s = _REPEATING.sub(_repeating_decimal, s)
     s = _SPACES.sub(" ", s).strip().rstrip(".").strip()
@@ -407,7 +408,7 @@ def labels(text: str) -> tuple[list[tuple[str, str]], bool] | None:
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _ANNOTATED_NUMBER = re.compile(r"^(-?\d[\d.,]*(?:/\d+)?)\s+(?:[A-Za-z]{3,}\s*){1,4}$")
 # words that change a number's value: "5 million" is not 5
-_VALUE_WORDS = re.compile(
+VALUE_WORDS = re.compile(
     r"\b(?:squared|cubed|times|plus|minus|over|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
     r"|halfs?|halves|thirds?|quarters?|fourths?|fifths?|tenths?|hundredths?|percent|pi|root|sqrt)\b",
     re.IGNORECASE,
