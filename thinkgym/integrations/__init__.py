@@ -8,7 +8,9 @@
 - :mod:`thinkgym.integrations.openenv`: any thinkgym env served over OpenEnv's protocol
   (``thinkgym serve``), and a client (extra ``openenv``);
 - :mod:`thinkgym.integrations.verifiers`: thinkgym envs as Prime Intellect ``verifiers`` tasksets
-  (extra ``verifiers``, 0.4) and as a classic ``SingleTurnEnv`` (extra ``verifiers-classic``, 0.3);
+  (extra ``verifiers``, 0.4) and as a classic ``SingleTurnEnv`` (extra ``verifiers-classic``, 0.3),
+  and :mod:`thinkgym.integrations.verifiers_code`: CodeInterpreter episodes as a 0.4 taskset whose
+  ``run_python`` tool steps the env in thinkgym's sandbox (extra ``verifiers``);
 - :mod:`thinkgym.integrations.skyrl`: thinkgym envs as SkyRL-gym text envs (extra ``skyrl-gym``).
 
 Importing this package imports none of those libraries; each module imports its library only when
