@@ -2,8 +2,8 @@
 gloo: an update on two learners (DDP, and FSDP2 with ``shard``) leaves the parameters of the
 in-process update, for every loss normalisation; groups stay whole on one learner; a
 ``--num-learners 2`` run resumed logs what an uninterrupted one-learner run logs; a sharded
-(``--shard``) checkpoint holds one DCP file per rank and resumes exactly with 2, 3 or 1 learners;
-``--learner-rollouts`` samples what as many Ray rollout workers sample."""
+(``--shard``) checkpoint holds one DCP file per rank and resumes exactly with 2, 1 or (slow) 3
+learners; ``--learner-rollouts`` samples what as many Ray rollout workers sample."""
 
 import argparse
 import json
@@ -115,8 +115,10 @@ def read_metrics(out):
 def test_resume_with_two_learners_logs_what_one_learner_logs(local_ray, tmp_path):
     common = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
     # the tiny model's answers all fail (equal rewards, advantages 0), so an entropy bonus makes
-    # the loss and the updates non-zero: the weights, and so the samples, change every step
-    common += ["--lr", "3e-3", "--entropy-coef", "0.05", "--eval-every", "0", "--save-every", "2", "--no-progress"]
+    # the loss and the updates non-zero: the weights, and so the samples, change every step; the
+    # LR warms up over 4 steps, so the checkpoint must keep the LR of the step after it
+    common += ["--lr", "3e-3", "--warmup-steps", "4", "--entropy-coef", "0.05", "--eval-every", "0"]
+    common += ["--save-every", "2", "--no-progress"]
     two, one = tmp_path / "two", tmp_path / "one"
     assert run_cli(["train", *common, "--out", str(two), "--num-learners", "2", "--steps", "3"]) == 0
     assert run_cli(["train", *common, "--out", str(two), "--num-learners", "2", "--steps", "5", "--resume"]) == 0
@@ -128,39 +130,54 @@ def test_resume_with_two_learners_logs_what_one_learner_logs(local_ray, tmp_path
     assert len({m["loss"] for m in expected}) > 1  # the runs did learn something step to step
 
 
-def test_sharded_checkpoint_is_per_rank_and_resumes_exactly_with_any_learner_count(local_ray, tmp_path):
-    """FSDP2 over 2 learners for 3 steps (LR warmup over 4 steps, so the LR restored matters), then
-    resumed to 5 with 2 sharded learners, with 3 (DCP reshards), and with the in-process learner
-    (one process reads both shards): every resumed run logs what the uninterrupted sharded run logs."""
-    common = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
-    common += ["--lr", "3e-3", "--warmup-steps", "4", "--entropy-coef", "0.05", "--eval-every", "0"]
-    common += ["--save-every", "3", "--no-progress"]
+SHARD_ARGS = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
+# LR warmup over 4 steps: a resumed run must get the LR of the step after the checkpoint
+SHARD_ARGS += ["--lr", "3e-3", "--warmup-steps", "4", "--entropy-coef", "0.05", "--eval-every", "0"]
+SHARD_ARGS += ["--save-every", "3", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def sharded_run(local_ray, tmp_path_factory):
+    """(folder of a 3-step ``--num-learners 2 --shard`` run, metrics of the uninterrupted 5-step
+    in-process run, which equals the 5-step sharded run: test_two_learners_match_one_learner_update)."""
+    tmp = tmp_path_factory.mktemp("sharded")
+    assert run_cli(["train", *SHARD_ARGS, "--out", str(tmp / "whole"), "--steps", "5"]) == 0
     sharded = ["--num-learners", "2", "--shard"]
-    whole, two = tmp_path / "whole", tmp_path / "two"
-    assert run_cli(["train", *common, *sharded, "--out", str(whole), "--steps", "5"]) == 0
-    assert run_cli(["train", *common, *sharded, "--out", str(two), "--steps", "3"]) == 0
-    checkpoint = two / "checkpoints" / "step-000003"
+    assert run_cli(["train", *SHARD_ARGS, *sharded, "--out", str(tmp / "two"), "--steps", "3"]) == 0
+    expected = read_metrics(tmp / "whole")
+    assert len({m["loss"] for m in expected}) > 1  # the run learned something step to step
+    return tmp / "two", expected
+
+
+def resume_sharded(sharded_run, out, learners):
+    """Resumes a copy of the 3-step sharded run to step 5 with ``learners``; asserts it logs what
+    the uninterrupted run logs."""
+    two, expected = sharded_run
+    shutil.copytree(two, out)
+    assert run_cli(["train", *SHARD_ARGS, *learners, "--out", str(out), "--steps", "5", "--resume"]) == 0
+    got = read_metrics(out)
+    assert [m["step"] for m in got] == [1, 2, 3, 4, 5]
+    assert [m["reward_mean"] for m in got] == [m["reward_mean"] for m in expected]
+    assert [m["lr"] for m in got] == pytest.approx([m["lr"] for m in expected], rel=1e-12)
+    assert [m["loss"] for m in got] == pytest.approx([m["loss"] for m in expected], rel=1e-4, abs=1e-7)
+
+
+def test_sharded_checkpoint_is_per_rank_and_resumes_exactly(sharded_run, tmp_path):
+    """FSDP2 over 2 learners for 3 steps: the checkpoint holds one DCP file per rank and no
+    gathered optimiser state; resumed to step 5 with 2 sharded learners, and with the in-process
+    learner (one process reads both shards), each logs what an uninterrupted run logs."""
+    checkpoint = sharded_run[0] / "checkpoints" / "step-000003"
     shards = sorted(p.name for p in (checkpoint / "shards").iterdir())
     assert shards == [".metadata", "__0_0.distcp", "__1_0.distcp"]  # one file per rank, nothing gathered
     state = torch.load(checkpoint / "state.pt", weights_only=False)
     assert state["optimizer"] is None and state["sharded"]["num_learners"] == 2
-    three, one = tmp_path / "three", tmp_path / "one"
-    shutil.copytree(two, three)
-    shutil.copytree(two, one)
-    resumes = {
-        two: sharded,
-        three: ["--num-learners", "3", "--learner-cpus", "0.5", "--shard"],
-        one: ["--num-learners", "1"],
-    }
-    expected = read_metrics(whole)
-    assert len({m["loss"] for m in expected}) > 1  # the run learned something step to step
-    for out, learners in resumes.items():
-        assert run_cli(["train", *common, *learners, "--out", str(out), "--steps", "5", "--resume"]) == 0
-        got = read_metrics(out)
-        assert [m["step"] for m in got] == [1, 2, 3, 4, 5], out.name
-        assert [m["reward_mean"] for m in got] == [m["reward_mean"] for m in expected], out.name
-        assert [m["lr"] for m in got] == pytest.approx([m["lr"] for m in expected], rel=1e-12), out.name
-        assert [m["loss"] for m in got] == pytest.approx([m["loss"] for m in expected], rel=1e-4, abs=1e-7), out.name
+    resume_sharded(sharded_run, tmp_path / "two", ["--num-learners", "2", "--shard"])
+    resume_sharded(sharded_run, tmp_path / "one", ["--num-learners", "1"])
+
+
+@pytest.mark.slow  # three learner processes on two cores: about 30 s more, on an idle machine
+def test_sharded_checkpoint_reshards_to_three_learners(sharded_run, tmp_path):
+    resume_sharded(sharded_run, tmp_path / "three", ["--num-learners", "3", "--learner-cpus", "0.5", "--shard"])
 
 
 def test_split_groups_keeps_groups_whole():
@@ -171,23 +188,25 @@ def test_split_groups_keeps_groups_whole():
 
 
 def test_learner_rollouts_sample_what_rollout_workers_sample(local_ray, tmp_path):
-    """``--learner-rollouts`` with 2 DDP learners (3 steps, then resumed to 4: the driver's copy,
-    which lags the learners between checkpoints, must be fetched before saving) logs what the
-    in-process learner logs with 2 Ray rollout workers: both cut the step's 2 groups into the same
-    two chunks and sample chunk r with step_seed(seed, r)."""
+    """``--learner-rollouts`` with 2 DDP learners logs what the in-process learner logs with 2 Ray
+    rollout workers: both cut the step's 2 groups into the same two chunks and sample chunk r with
+    step_seed(seed, r). The final checkpoint's weights agree too: the driver's copy, which lags
+    the learners between checkpoints, is fetched before saving."""
     common = [*SAT, "--model", "tiny", "--group-size", "3", "--prompts-per-step", "2", "--max-new-tokens", "6"]
-    common += ["--lr", "3e-3", "--entropy-coef", "0.05", "--eval-every", "0", "--save-every", "3", "--no-progress"]
+    common += ["--lr", "3e-3", "--entropy-coef", "0.05", "--eval-every", "0", "--no-progress", "--steps", "4"]
     learners, workers = tmp_path / "learners", tmp_path / "workers"
-    own = ["--num-learners", "2", "--learner-rollouts", "--out", str(learners)]
-    assert run_cli(["train", *common, *own, "--steps", "3"]) == 0
-    assert run_cli(["train", *common, *own, "--steps", "4", "--resume"]) == 0
-    assert run_cli(["train", *common, "--num-rollout-workers", "2", "--out", str(workers), "--steps", "4"]) == 0
+    assert run_cli(["train", *common, "--num-learners", "2", "--learner-rollouts", "--out", str(learners)]) == 0
+    assert run_cli(["train", *common, "--num-rollout-workers", "2", "--out", str(workers)]) == 0
     got, expected = read_metrics(learners), read_metrics(workers)
     assert [m["step"] for m in got] == [1, 2, 3, 4]
     assert [m["reward_mean"] for m in got] == [m["reward_mean"] for m in expected]
     assert [m["response_length"] for m in got] == [m["response_length"] for m in expected]
     assert [m["loss"] for m in got] == pytest.approx([m["loss"] for m in expected], rel=1e-4, abs=1e-7)
     assert len({m["response_length"] for m in expected}) > 1  # the samples did change step to step
+    final = [load_model(out / "checkpoints" / "step-000004" / "model")[0] for out in (learners, workers)]
+    start = params(load_model("tiny")[0])
+    assert (params(final[1]) - start).norm() > 1e-3  # four updates moved the weights
+    assert float((params(final[0]) - params(final[1])).norm() / params(final[1]).norm()) < 1e-5
 
 
 def test_bad_learner_settings_are_refused_with_the_fix(local_ray):

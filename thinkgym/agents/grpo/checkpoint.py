@@ -9,9 +9,10 @@ never leaves a half-written one.
 Under FSDP2 (``--num-learners N --shard``) the optimiser state is not gathered: every learner
 writes its own shard of the model and AdamW state with ``torch.distributed.checkpoint`` (DCP) into
 ``shards/`` (``__R_0.distcp`` per rank and a ``.metadata`` index), and ``state.pt`` holds
-``optimizer=None`` and ``sharded={"num_learners": N}``. DCP reshards on load, so such a checkpoint
-resumes exactly with any number of sharded learners, and also without a process group (DDP
-learners, the in-process learner): one process then reads every shard (:func:`restore_optimizer`).
+``optimizer=None`` and ``sharded={"num_learners": N, "lrs": [the next step's LRs]}``. DCP reshards
+on load, so such a checkpoint resumes exactly with any number of sharded learners, and also without
+a process group (DDP learners, the in-process learner): one process then reads every shard
+(:func:`restore_optimizer`).
 
 ``OUT/metrics.jsonl`` gets one JSON object per step. On resume, lines after the checkpoint's step
 (written after it by the interrupted run) are dropped, so every step appears exactly once. With

@@ -24,9 +24,19 @@ One step, exactly equal to the one-learner update (up to float summation order):
 4. rank 0 sends the full new weights back through the Ray object store; the driver loads them
    into its own copy, which samples the next step (and feeds rollout workers as before).
 
-Checkpoints keep the single-process format: rank 0's (DDP) or the gathered (FSDP2) optimiser
-state is converted to ``torch.optim`` index-keyed form, so a run can resume with any
-``num_learners`` and ``shard``, and with the in-process learner.
+The update itself (micro-batch accumulation, clipping, AdamW) is :func:`.update.optimise`, the same
+function the in-process learner runs.
+
+With ``learner_rollouts`` (DDP only) the learners also sample: :class:`LearnerRollouts` cuts a
+step's seeds into N contiguous runs of whole groups, learner r plays its run with its own replica
+and sampling seed ``step_seed(seed, r)`` (what Ray rollout worker r would use), and step 4 sends
+no weights: the driver fetches them only for a checkpoint.
+
+Checkpoints: under DDP rank 0's optimiser state goes into ``state.pt`` in the single-process
+``torch.optim`` form. Under FSDP2 nothing is gathered: every learner writes its shard of the model
+and AdamW state with ``torch.distributed.checkpoint`` (:mod:`.checkpoint`), and DCP reshards on
+load. Either kind resumes exactly with any ``num_learners`` and ``shard``, the in-process learner
+included.
 """
 
 from __future__ import annotations
