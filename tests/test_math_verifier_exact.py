@@ -450,6 +450,25 @@ def test_last_number_of_prose(response: str, gold: str, correct: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("response", "gold"),
+    [
+        ("The probability is 1/2 or 1/3", "1/3"),  # a hedge between two values
+        ("It is between 5 and 6.", "6"),
+        ("There are 12 apples and 5 oranges", "5"),
+        ("The total is 1 million.", "1"),
+        ("17 less", "17"),
+        ("\\boxed{5 factorial}", "5"),
+        ("5 times 3", "5"),
+        ("The answer is not 5.", "5"),
+        ("sqrt(12)", "12"),
+        ("The value is approximately 3.14", "\\pi"),
+    ],
+)
+def test_prose_that_states_no_single_value_is_never_correct(response: str, gold: str) -> None:
+    assert not verify(response, gold).correct
+
+
+@pytest.mark.parametrize(
     ("pred", "gold", "correct"),
     [
         ("1,22", "1.22", True),

@@ -92,6 +92,7 @@ _MAX_SPANS = 16  # math spans joined into one list answer at most
 _SHORT_ANSWER = 60  # characters: a response this short without box or math is read whole
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _OPERATORS = frozenset("=+-*/^<>")
+_ALTERNATIVE = re.compile(r"\b(?:or|and|nor|to|vs\.?|versus|between|either)\s*$", re.IGNORECASE)
 _ASCII_NAMES = re.compile(rf"{ASCII_FUNCTION.pattern}|(?<![A-Za-z\\])(?:sqrt|abs)(?=\s*\()")
 _QUOTE = re.compile(r"^\s*(?:\\?\"|“|``)")  # "The final answer is \"$12$\"": the quote opens nothing
 _PROSE_NUMBER = re.compile(r"(?<![\w.,/\\^_{])-?\d+(?:[.,]\d+)*(?:\s*/\s*\d+)?(?:\s*(?:\\?%|percent\b))?(?![{^_])")
@@ -215,6 +216,8 @@ def _prose_number(text: str, *, after_math: bool = False) -> str | None:
     if before in _OPERATORS or (after in _OPERATORS and after != "-"):  # "3x - y + 13 = 0": an equation
         return None
     if before == "(" and head[-2:-1].isalpha():  # "sqrt(12)": a function's argument, not an answer
+        return None
+    if _ALTERNATIVE.search(head):  # "1/2 or 1/3", "between 5 and 6": one of several, not an answer
         return None
     if VALUE_WORDS.match(text, last.end() + len(text[last.end() :]) - len(text[last.end() :].lstrip())):
         return None  # "1 million", "3 squared": the words change the value; no number is stated alone

@@ -410,7 +410,9 @@ _ANNOTATED_NUMBER = re.compile(r"^(-?\d[\d.,]*(?:/\d+)?)\s+(?:[A-Za-z]{3,}\s*){1
 # words that change a number's value: "5 million" is not 5
 VALUE_WORDS = re.compile(
     r"\b(?:squared|cubed|times|plus|minus|over|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
-    r"|halfs?|halves|thirds?|quarters?|fourths?|fifths?|tenths?|hundredths?|percent|pi|root|sqrt)\b",
+    r"|halfs?|halves|thirds?|quarters?|fourths?|fifths?|tenths?|hundredths?|percent|pi|root|sqrt|factorial"
+    r"|less|fewer|more|greater|smaller|larger|per|divided|multiplied|added|subtracted|inverse|reciprocal"
+    r"|powers?|exponent|negative|point)\b",
     re.IGNORECASE,
 )
 ASCII_FUNCTION = re.compile(
