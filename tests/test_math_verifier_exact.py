@@ -583,3 +583,20 @@ def test_the_issue_reproduction_in_the_env() -> None:
     assert env.step("\\boxed{1 < x < -5}")[1] == 0.0
     env.reset(seed=0)
     assert env.step("\\boxed{(1,-5)}")[1] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("response", "gold", "correct"),
+    [
+        ("\\boxed{1.5\\text{ cm}}", "1.5 m", False),  # units must agree when both sides name one
+        ("\\boxed{150\\text{ cm}}", "1.5 m", False),  # no unit is converted
+        ("\\boxed{15 cm}", "15 cm^2", False),
+        ("\\boxed{1.5\\text{ m}}", "1.5 meters", True),
+        ("\\boxed{15 \\text{cm}^{2}}", "15 cm^2", True),
+        ("\\boxed{3 square feet}", "3 ft^2", True),
+        ("\\boxed{15}", "15 cm", True),  # a unit on one side only is dropped
+        ("\\boxed{7 ways}", "7", True),  # a counting word names no measure
+    ],
+)
+def test_units_agree_or_are_absent(response: str, gold: str, correct: bool) -> None:
+    assert verify(response, gold).correct is correct

@@ -25,8 +25,9 @@ and ``0.50``, not ``0.46``, ``\\frac{\\sqrt2}{3}`` or ``0.5\\%``; ``3.14`` does 
 Percent: a number ``v\\%`` compared with an answer without a percent sign means ``v/100``, and
 also the bare ``v`` (a dropped sign) only when ``|v| > 1``: gold ``50\\%`` accepts ``50`` and
 ``0.5``; gold ``0.5`` accepts ``50\\%`` but not ``0.5\\%``; gold ``50`` accepts ``50\\%``. A
-degree sign may be dropped or added on one side (``45^\\circ`` matches ``\\frac{\\pi}{4}``). Units
-are ignored. Identities of expressions are decided by randomized evaluation (:mod:`math_identity`).
+degree sign may be dropped or added on one side (``45^\\circ`` matches ``\\frac{\\pi}{4}``). A unit
+on one side only is dropped; units on both sides must agree (``1.5 cm`` is not ``1.5 m``; nothing is
+converted). Identities of expressions are decided by randomized evaluation (:mod:`math_identity`).
 
 Verdict reasons: ``correct``, ``wrong_answer``, ``no_answer``, ``unclosed_box``,
 ``unfinished_thinking``, ``unparseable``, ``restates_problem``, ``too_large`` (an answer over the
@@ -489,6 +490,8 @@ def _judge(pred: str, gold: str, timeout: float, options: dict[str, object]) -> 
         return False, "invalid_gold", {}
     if not p.text:
         return False, "no_answer", {}
+    if g.unit and p.unit and g.unit != p.unit:  # "1.5 cm" is not "1.5 m" (no unit is converted)
+        return False, "wrong_answer", {"units": f"{p.unit} vs {g.unit}"}
     if p.key == g.key and p.percent == g.percent:  # "0.5\\%" is not "0.5"
         return True, "correct", {}
     if _decimal_comma(g.text, p.text) or _decimal_comma(p.text, g.text):

@@ -45,6 +45,8 @@ class Answer:
         percent: a percent sign (``\\%``, ``%``, ``percent``) was removed.
         degrees: a degree sign (``^\\circ``, ``°``, ``degrees``) was removed.
         bare_list: a top-level comma list without enclosing brackets, e.g. ``1, 2``.
+        unit: the canonical unit removed from the end (``cm``, ``m^2``, ``h``), ``""`` for none or
+            for a counting word (``units``, ``ways``, ``people``) that names no measure.
     """
 
     text: str
@@ -52,6 +54,7 @@ class Answer:
     percent: bool = False
     degrees: bool = False
     bare_list: bool = False
+    unit: str = ""
 
 
 _UNICODE = {
@@ -110,12 +113,51 @@ _PERCENT = re.compile(r"\\?%")
 _AND_OR = re.compile(r"\s+(?:and|or)\s+|(?<=[)\]}])\s*(?:and|or)\s*(?=[(\[{\\])")
 
 _UNIT_WORDS = (
-    "units?|sq(?:uare)? units?|cubic units?|cm|mm|km|meters?|metres?|inch(?:es)?|in|ft|feet|foot|yards?|yd|"
+    "units?|sq(?:uare)? units?|cubic units?|cm|mm|km|(?:centi|milli|kilo)?(?:meters?|metres?)|"
+    "inch(?:es)?|in|ft|feet|foot|yards?|yd|"
     "miles?|mi|mph|kph|km/h|m/s|seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|yrs?|"
     "grams?|kg|mg|pounds?|lbs?|ounces?|oz|liters?|litres?|ml|mL|gallons?|gal|dollars?|cents?|euros?|"
     "radians?|rad|ways|people|persons?|students?|times|points?|steps?|numbers?|integers?|digits?|"
     "square feet|square inches|square meters|cubic feet|cubic inches|cubic meters"
 )
+_UNIT_NAMES = {
+    "cm": ("cm", "centimeter", "centimetre"), "mm": ("mm", "millimeter", "millimetre"),
+    "km": ("km", "kilometer", "kilometre"), "m": ("m", "meter", "metre"), "in": ("in", "inch", "inche"),
+    "ft": ("ft", "feet", "foot"), "yd": ("yd", "yard"), "mi": ("mi", "mile"), "mph": ("mph",),
+    "km/h": ("kph", "km/h"), "m/s": ("m/s",), "s": ("s", "second", "sec"), "min": ("minute", "min"),
+    "h": ("hour", "hr"), "day": ("day",), "week": ("week",), "month": ("month",), "year": ("year", "yr"),
+    "g": ("g", "gram"), "kg": ("kg",), "mg": ("mg",), "lb": ("pound", "lb"), "oz": ("ounce", "oz"),
+    "L": ("l", "liter", "litre"), "mL": ("ml",), "gal": ("gallon", "gal"), "$": ("dollar",),
+    "cent": ("cent",), "euro": ("euro",), "rad": ("radian", "rad"),
+}
+_UNIT_CANON = {alias: name for name, aliases in _UNIT_NAMES.items() for alias in aliases}
+_UNIT_POWER = {"square": "^2", "sq": "^2", "cubic": "^3"}
+
+
+def canonical_unit(text: str) -> str:
+    """The unit a trailing unit text names, in one spelling (``centimeters`` and ``\\text{ cm}``
+    are ``cm``; ``square feet`` and ``ft^2`` are ``ft^2``); ``""`` for a counting word (``units``,
+    ``ways``, ``students``), which names no measure and agrees with any unit."""
+    text = re.sub(r"\^\s*\{?\s*([23])\s*\}?", r"^\1", text)
+    words = re.sub(r"[{}\\.]", " ", text).split()
+    power = ""
+    if words and words[0].lower() in _UNIT_POWER:
+        power = _UNIT_POWER[words.pop(0).lower()]
+    if words and re.fullmatch(r"\^[23]", words[-1]):
+        power = words.pop()
+    elif words and re.fullmatch(r"[^^]+\^[23]", words[-1]):
+        base, _, exp = words.pop().partition("^")
+        words.append(base)
+        power = "^" + exp
+    if len(words) != 1:
+        return ""
+    word = words[0].lower()
+    name = _UNIT_CANON.get(word) or _UNIT_CANON.get(word[:-1] if word.endswith("s") else word, "")
+    if word.endswith("es") and not name:
+        name = _UNIT_CANON.get(word[:-2], "")
+    return name + power if name else ""
+
+
 # A trailing unit: a listed word (optionally squared/cubed) after a number, ")" or "}"; a single
 # letter unit (m, s, g, L) only when a space separates it, so "2m" stays the product 2*m.
 _UNIT = re.compile(rf"(?<=[\d)}}.])\s*(?:(?:{_UNIT_WORDS})|\s(?:m|s|g|L|l))(?:\^\{{?[23]\}}?)?\.?$")
@@ -252,22 +294,25 @@ def _trig_degrees(m: re.Match[str]) -> str:
     return f"{func}(\\frac{{{number}\\pi}}{{180}})"
 
 
-def _remove_markers(s: str) -> tuple[str, bool, bool]:
-    """Removes units, degree and percent markers; returns (text, percent, degrees)."""
+def _remove_markers(s: str) -> tuple[str, bool, bool, str]:
+    """Removes units, degree and percent markers; returns (text, percent, degrees, unit)."""
     s = _TRIG_DEGREES.sub(_trig_degrees, s)
     s, n_deg = _DEGREE.subn("", s)
     s, n_pct = _PERCENT.subn("", s)
-    percent, degrees = n_pct > 0, n_deg > 0
+    percent, degrees, unit = n_pct > 0, n_deg > 0, ""
     for _ in range(3):
         s = s.rstrip()
         s, n = _DEGREE_WORD.subn("", s)
         degrees |= n > 0
         s, n2 = _PERCENT_WORD.subn("", s)
         percent |= n2 > 0
-        s, n3 = _UNIT.subn("", s)
-        if not (n or n2 or n3):
+        found = _UNIT.search(s)
+        if found:
+            unit = unit or canonical_unit(found.group())
+            s = s[: found.start()]
+        if not (n or n2 or found):
             break
-    return s, percent, degrees
+    return s, percent, degrees, unit
 
 
 def normalize(text: str) -> Answer:
@@ -286,7 +331,7 @@ def normalize(text: str) -> Answer:
     s = _TEXT_TOKEN.sub(r" \1", s)
     s = ascii_math(s)
     s = _DOLLAR.sub("", s)
-    s, percent, degrees = _remove_markers(s)
+    s, percent, degrees, unit = _remove_markers(s)
     s = _AND_OR.sub(", ", s)
     s = _FRAC_DIGITS.sub(r"\\frac{\1}{\2}", s)
     s = _FRAC_DIGIT_BRACE.sub(r"\\frac{\1}", s)
@@ -316,6 +361,7 @@ def normalize(text: str) -> Answer:
         key=_KEY_SPACES.sub("", s),
         percent=percent,
         degrees=degrees,
+        unit=unit,
         bare_list=listed is not None and listed[0] == "",
     )
 
