@@ -478,6 +478,8 @@ def test_prose_that_states_no_single_value_is_never_correct(response: str, gold:
         ("12,102", "12.102", False),  # a valid thousands separator: 12102
         ("(1,22)", "1.22", False),  # inside brackets a comma separates items
         ("1,22", "1, 22", True),  # against a list, still a list
+        ("3,0", "3", False),  # against an integer: the list 3, 0
+        ("3,0", "3.0", True),
     ],
 )
 def test_decimal_comma_only_where_it_cannot_separate_thousands(pred: str, gold: str, correct: bool) -> None:

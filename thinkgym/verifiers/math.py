@@ -262,15 +262,15 @@ def gold_answer(gold: str) -> str:
 
 
 _COMMA_DECIMAL = re.compile(r"-?\d+,\d+")
-_POINT_DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
+_POINT_DECIMAL = re.compile(r"-?\d+\.\d+")
 _THOUSANDS_GROUPS = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3})+")
 
 
 def _decimal_comma(a: str, b: str) -> bool:
     """Whether ``a`` is the number ``b`` written with a decimal comma: ``1,22`` for ``1.22``,
     ``1000,99`` for ``1000.99``, ``0,111`` for ``0.111``. Only where the comma cannot be a
-    thousands separator (``12,102`` is 12102), and only against a plain decimal number (``1, 22``
-    with a space, or ``1,22`` against a list, stays a list)."""
+    thousands separator (``12,102`` is 12102), and only against a number written with a decimal
+    point (``3,0`` against ``3``, ``1, 22`` with a space, or ``1,22`` against a list, stays a list)."""
     if not _COMMA_DECIMAL.fullmatch(a) or _THOUSANDS_GROUPS.fullmatch(a) or not _POINT_DECIMAL.fullmatch(b):
         return False
     return Fraction(a.replace(",", ".")) == Fraction(b)
