@@ -2,8 +2,9 @@
 gloo: an update on two learners (DDP, and FSDP2 with ``shard``) leaves the parameters of the
 in-process update, for every loss normalisation; groups stay whole on one learner; a
 ``--num-learners 2`` run resumed logs what an uninterrupted one-learner run logs; a sharded
-(``--shard``) checkpoint holds one DCP file per rank and resumes exactly with 2, 1 or (slow) 3
-learners; ``--learner-rollouts`` samples what as many Ray rollout workers sample."""
+(``--shard``) checkpoint holds one DCP file per rank and resumes exactly with 2 or 3 sharded
+learners, 2 DDP learners or the in-process one; ``--learner-rollouts`` samples what as many Ray
+rollout workers sample."""
 
 import argparse
 import json
@@ -175,9 +176,11 @@ def test_sharded_checkpoint_is_per_rank_and_resumes_exactly(sharded_run, tmp_pat
     resume_sharded(sharded_run, tmp_path / "one", ["--num-learners", "1"])
 
 
-@pytest.mark.slow  # three learner processes on two cores: about 30 s more, on an idle machine
-def test_sharded_checkpoint_reshards_to_three_learners(sharded_run, tmp_path):
+def test_sharded_checkpoint_resumes_on_three_sharded_and_two_ddp_learners(sharded_run, tmp_path):
+    """DCP reshards the 2 ranks' files to 3 sharded learners; DDP learners get the state the driver
+    reads from both shards."""
     resume_sharded(sharded_run, tmp_path / "three", ["--num-learners", "3", "--learner-cpus", "0.5", "--shard"])
+    resume_sharded(sharded_run, tmp_path / "ddp", ["--num-learners", "2"])
 
 
 def test_split_groups_keeps_groups_whole():

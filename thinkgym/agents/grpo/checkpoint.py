@@ -25,6 +25,7 @@ import importlib.util
 import json
 import random
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,10 @@ def load_sharded_state(folder: Path, model: torch.nn.Module, optimizer: torch.op
     initial = [{k: g.pop(k) for k in list(g) if k == "initial_lr"} for g in optimizer.param_groups]
     model_state, optim_state = get_state_dict(model, optimizer)  # tensors of the right shapes to load into
     state = {"model": model_state, "optimizer": optim_state}
-    dcp.load(state, checkpoint_id=str(folder))
+    alone = not (torch.distributed.is_available() and torch.distributed.is_initialized())
+    with warnings.catch_warnings():  # DCP warns on every no_dist load, even when asked for one
+        warnings.filterwarnings("ignore", "torch.distributed is disabled", UserWarning)
+        dcp.load(state, checkpoint_id=str(folder), no_dist=alone)  # alone: this process reads every shard
     set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optimizer"])
     for group, keys in zip(optimizer.param_groups, initial, strict=True):
         group.update(keys)
