@@ -140,10 +140,10 @@ SHARD_ARGS += ["--save-every", "3", "--no-progress"]
 @pytest.fixture(scope="module")
 def sharded_run(local_ray, tmp_path_factory):
     """(folder of a 3-step ``--num-learners 2 --shard`` run, metrics of the uninterrupted 5-step
-    in-process run, which equals the 5-step sharded run: test_two_learners_match_one_learner_update)."""
+    sharded run)."""
     tmp = tmp_path_factory.mktemp("sharded")
-    assert run_cli(["train", *SHARD_ARGS, "--out", str(tmp / "whole"), "--steps", "5"]) == 0
     sharded = ["--num-learners", "2", "--shard"]
+    assert run_cli(["train", *SHARD_ARGS, *sharded, "--out", str(tmp / "whole"), "--steps", "5"]) == 0
     assert run_cli(["train", *SHARD_ARGS, *sharded, "--out", str(tmp / "two"), "--steps", "3"]) == 0
     expected = read_metrics(tmp / "whole")
     assert len({m["loss"] for m in expected}) > 1  # the run learned something step to step
