@@ -14,6 +14,7 @@ Parameters: ``n`` (4..14), ``placed`` (0..n-1).
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from functools import cache, lru_cache
 from typing import Any
 
@@ -112,34 +113,9 @@ class NQueens(Puzzle):
         at most one per column and diagonal, as native AtMost-1 constraints (Minicard). Givens that
         attack each other give an unsatisfiable CNF (an empty clause)."""
         n = instance["n"]
-        given = {r - 1: c - 1 for r, c in instance["queens"]}
+        given, free, clauses, atmosts = _free_board(n, instance["queens"])
         cnf = CNF(native_cardinality=True)
-        cols = diags = antis = 0  # bit masks of the givens' columns c, diagonals c - r + n, anti-diagonals r + c
-        for r, c in given.items():
-            cols, diags, antis = cols | 1 << c, diags | 1 << (c - r + n), antis | 1 << (r + c)
-        if not len(given) == len(instance["queens"]) == cols.bit_count() == diags.bit_count() == antis.bit_count():
-            cnf.add([])
-        free: list[tuple[int, int]] = []
-        clauses, atmosts = cnf.clauses, cnf.atmosts
-        lines: dict[int, list[int]] = {}  # keys: column c, diagonal 2n + r - c, anti-diagonal 4n + r + c
-        for r in range(n):
-            if r in given:
-                continue
-            # the row's free columns: not in a given's column, diagonal or anti-diagonal
-            blocked = cols | diags >> (n - r) | antis >> r  # bit c set: (r, c) is attacked
-            row = [c for c in range(n) if not blocked >> c & 1]
-            first = len(free) + 1
-            lits = list(range(first, first + len(row)))
-            clauses.append(lits)
-            if len(lits) > 1:
-                atmosts.append((lits, 1))
-            for var, c in enumerate(row, first):
-                lines.setdefault(c, []).append(var)
-                lines.setdefault(2 * n + r - c, []).append(var)
-                lines.setdefault(4 * n + r + c, []).append(var)
-                free.append((r, c))
-        cnf.top = len(free)
-        atmosts += [(lits, 1) for lits in lines.values() if len(lits) > 1]
+        cnf.clauses, cnf.atmosts, cnf.top = clauses, atmosts, len(free)
 
         def decode(true: set[int]) -> list[int]:
             placed = {**given, **{free[v - 1][0]: free[v - 1][1] for v in true if 0 < v <= len(free)}}
@@ -151,7 +127,7 @@ class NQueens(Puzzle):
         """As :meth:`Puzzle.solver_features` (a fresh solver per board, so the features depend on
         the board alone), remembered for the last 4,096 boards: small boards repeat (n = 6 with 3
         queens placed has 80 possible puzzles)."""
-        return dict(_board_features(self, instance["n"], tuple(map(tuple, instance["queens"]))))
+        return dict(_board_features(instance["n"], tuple(map(tuple, instance["queens"]))))
 
     def describe(self, instance: dict[str, Any]) -> str:
         n = instance["n"]
@@ -173,7 +149,45 @@ class NQueens(Puzzle):
         return ",".join(str(given.get(r) or next(it)) for r in range(1, n + 1))
 
 
+def _free_board(
+    n: int, queens: Sequence[Sequence[int]]
+) -> tuple[dict[int, int], list[tuple[int, int]], list[list[int]], list[tuple[list[int], int]]]:
+    """:meth:`NQueens.encode`'s constraints: (the given queens as row -> column, the free squares
+    in variable order, the clauses, the native AtMost-1 constraints), all 0-based but the
+    variables. Givens that attack each other give an empty clause."""
+    given = {r - 1: c - 1 for r, c in queens}
+    cols = diags = antis = 0  # bit masks of the givens' columns c, diagonals c - r + n, anti-diagonals r + c
+    for r, c in given.items():
+        cols, diags, antis = cols | 1 << c, diags | 1 << (c - r + n), antis | 1 << (r + c)
+    ok = len(given) == len(queens) == cols.bit_count() == diags.bit_count() == antis.bit_count()
+    clauses: list[list[int]] = [] if ok else [[]]
+    atmosts: list[tuple[list[int], int]] = []
+    free: list[tuple[int, int]] = []
+    lines: dict[int, list[int]] = {}  # keys: column c, diagonal 2n + r - c, anti-diagonal 4n + r + c
+    var = 0
+    for r in range(n):
+        if r in given:
+            continue
+        blocked = cols | diags >> (n - r) | antis >> r  # bit c set: (r, c) is attacked
+        first = var + 1
+        for c in range(n):
+            if not blocked >> c & 1:
+                var += 1
+                free.append((r, c))
+                for key in (c, 2 * n + r - c, 4 * n + r + c):
+                    if key in lines:
+                        lines[key].append(var)
+                    else:
+                        lines[key] = [var]
+        lits = list(range(first, var + 1))  # one queen in the row
+        clauses.append(lits)
+        if var > first:
+            atmosts.append((lits, 1))
+    atmosts += [(lits, 1) for lits in lines.values() if len(lits) > 1]
+    return given, free, clauses, atmosts
+
+
 @lru_cache(maxsize=4096)
-def _board_features(puzzle: NQueens, n: int, queens: tuple[tuple[int, int], ...]) -> dict[str, Any]:
-    cnf, answer_vars, _ = puzzle.encode({"n": n, "queens": [list(q) for q in queens]})
-    return measure(cnf.clauses, answer_vars, top=cnf.top, atmosts=cnf.atmosts, one_hot=True)[1]
+def _board_features(n: int, queens: tuple[tuple[int, int], ...]) -> dict[str, Any]:
+    _, free, clauses, atmosts = _free_board(n, queens)
+    return measure(clauses, range(1, len(free) + 1), top=len(free), atmosts=atmosts, one_hot=True)[1]
