@@ -21,7 +21,7 @@ from thinkgym.agents.grpo.cli import add_commands  # noqa: E402
 from thinkgym.agents.grpo.config import GRPOConfig  # noqa: E402
 from thinkgym.agents.grpo.distributed import LearnerGroup, shard_rows, split_groups  # noqa: E402
 from thinkgym.agents.grpo.loss import collate  # noqa: E402
-from thinkgym.agents.grpo.trainer import update  # noqa: E402
+from thinkgym.agents.grpo.update import update  # noqa: E402
 from thinkgym.agents.models import load_model  # noqa: E402
 
 SAT = ["--env", "Saturn-SAT-v0", "--env-kwargs", '{"n": 1, "k": 5, "l": 3, "prompt_template": "{instance}"}']
