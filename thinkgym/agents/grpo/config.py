@@ -110,6 +110,9 @@ class GRPOConfig:
     shard: bool = _opt(False, "num_learners > 1: FSDP2 (fully_shard) instead of DDP: the model is split over learners")
     learner_cpus: float = _opt(1.0, "CPUs per Ray learner (its torch threads on CPU)")
     learner_gpus: float | None = _opt(None, "GPUs per Ray learner (default: 1 if the cluster has enough, else 0)")
+    learner_rollouts: bool = _opt(
+        False, "num_learners > 1, DDP: each learner samples its share of the groups with its own replica"
+    )
 
     def __post_init__(self) -> None:
         checks = [
@@ -139,6 +142,17 @@ class GRPOConfig:
             (
                 not self.shard or self.num_learners > 1,
                 "shard (FSDP2) splits the model over learners: it needs num_learners > 1",
+            ),
+            (
+                not self.learner_rollouts or (self.num_learners > 1 and not self.shard),
+                "learner_rollouts samples with each learner's full replica: it needs num_learners > 1 and DDP, "
+                f"got num_learners={self.num_learners}, shard={self.shard}; set --num-learners N and drop --shard, "
+                "or drop --learner-rollouts",
+            ),
+            (
+                not self.learner_rollouts or (self.num_rollout_workers == 0 and self.backend == "hf"),
+                "learner_rollouts: the learners sample themselves with the hf backend; drop --num-rollout-workers "
+                "and --backend vllm, or drop --learner-rollouts",
             ),
         ]
         for ok, message in checks:

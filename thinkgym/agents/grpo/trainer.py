@@ -21,7 +21,6 @@ uninterrupted run would have.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import random
@@ -37,12 +36,19 @@ import torch
 
 from thinkgym.agents.grpo.advantages import episode_advantages, has_variance, resolve_shaper
 from thinkgym.agents.grpo.chat import ChatFormat
-from thinkgym.agents.grpo.checkpoint import MetricsLog, latest_checkpoint, load_state, save_checkpoint
+from thinkgym.agents.grpo.checkpoint import (
+    MetricsLog,
+    latest_checkpoint,
+    load_state,
+    restore_optimizer,
+    save_checkpoint,
+)
 from thinkgym.agents.grpo.config import GRPOConfig
 from thinkgym.agents.grpo.distributed import make_learners
-from thinkgym.agents.grpo.loss import RowBatch, collate, policy_loss, row_weights, token_logprobs
+from thinkgym.agents.grpo.loss import RowBatch, collate
 from thinkgym.agents.grpo.rollout import EnvPool, Episode, ProblemStream, held_out_seeds, play_episodes
 from thinkgym.agents.grpo.sampling import HFSampler, step_seed
+from thinkgym.agents.grpo.update import update  # noqa: F401 (re-exported: callers import it from here)
 from thinkgym.agents.models import load_model
 from thinkgym.curriculum.saturn import SaturnCurriculum
 from thinkgym.metrics import pass_at_k
@@ -58,11 +64,6 @@ def resolve_device(spec: str) -> torch.device:
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(spec)
-
-
-def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CUDA (fp32 master weights); plain fp32 on CPU."""
-    return torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else contextlib.nullcontext()
 
 
 def make_scheduler(
@@ -231,66 +232,6 @@ def build_batch(groups: list[list[Episode]], advantages: list[np.ndarray], pad_i
     return collate(rows, row_adv, row_episode, pad_id) if rows else None
 
 
-def update(
-    model: torch.nn.Module,
-    ref_model: torch.nn.Module | None,
-    optimizer: torch.optim.Optimizer,
-    batch: RowBatch,
-    num_episodes: int,
-    cfg: GRPOConfig,
-    device: torch.device,
-) -> dict[str, float]:
-    """``num_iterations`` optimiser steps on ``batch``; logs the statistics of the first."""
-    weights = row_weights(batch.mask, batch.episode, num_episodes, cfg.loss_type, cfg.max_new_tokens)
-    starts = range(0, batch.input_ids.shape[0], cfg.micro_batch_size)
-    micro = [
-        (batch.rows(s, s + cfg.micro_batch_size).to(device), weights[s : s + cfg.micro_batch_size].to(device))
-        for s in starts
-    ]
-    with torch.no_grad(), autocast(device):
-        ref = [token_logprobs(ref_model, mb, cfg.temperature)[0] for mb, _ in micro] if ref_model else None
-        # pi_old: with one optimiser step per batch it is pi_theta itself (ratio 1), so no extra pass
-        old = [token_logprobs(model, mb, cfg.temperature)[0] for mb, _ in micro] if cfg.num_iterations > 1 else None
-    stats: dict[str, float] = {}
-    for iteration in range(cfg.num_iterations):
-        optimizer.zero_grad(set_to_none=True)
-        sums = {"loss": 0.0, "kl": 0.0, "entropy": 0.0, "clip_fraction": 0.0}
-        tokens = 0.0
-        for k, (mb, w) in enumerate(micro):
-            with autocast(device):
-                logp, entropy = token_logprobs(model, mb, cfg.temperature)
-            loss, parts = policy_loss(
-                logp,
-                old[k] if old else logp.detach(),
-                mb.advantages,
-                mb.mask,
-                w,
-                eps_low=cfg.eps_low,
-                eps_high=cfg.eps_high,
-                beta=cfg.beta,
-                ref_logp=ref[k] if ref else None,
-                entropy=entropy,
-                entropy_coef=cfg.entropy_coef,
-            )
-            loss.backward()
-            sums["loss"] += loss.item()
-            for name, value in (
-                ("kl", parts["kl"]),
-                ("entropy", entropy.detach()),
-                ("clip_fraction", parts["clipped"]),
-            ):
-                sums[name] += (value * mb.mask).sum().item()
-            tokens += mb.mask.sum().item()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-        optimizer.step()
-        if iteration == 0:
-            stats = {"loss": sums["loss"], "grad_norm": float(grad_norm)}
-            stats.update({name: sums[name] / max(tokens, 1.0) for name in ("kl", "entropy", "clip_fraction")})
-    if ref_model is None:
-        stats["kl"] = None  # no reference model when beta = 0
-    return stats
-
-
 def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> list[dict[str, Any]]:
     """Runs GRPO as ``cfg`` says; returns the metrics of the steps it ran. ``shaper`` overrides
     ``cfg.advantage`` with a Python callable (see :mod:`.advantages`)."""
@@ -343,7 +284,7 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
     if checkpoint is not None:
         state = load_state(checkpoint)
         start = state["step"]
-        optimizer.load_state_dict(state["optimizer"])
+        restore_optimizer(checkpoint, state, model, optimizer, learners_read_shards=cfg.shard)
         scheduler.load_state_dict(state["scheduler"])
         problems.load_state_dict(state["problems"])
         if curriculum is not None:
@@ -353,8 +294,8 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
     if curriculum is not None:
         hold_out_validation()
 
-    rollouts = make_rollouts(cfg, model, chat)
-    learners = make_learners(cfg, model, optimizer)  # None: the in-process learner
+    learners = make_learners(cfg, model, optimizer, checkpoint)  # None: the in-process learner
+    rollouts = learners.rollouts() if cfg.learner_rollouts else make_rollouts(cfg, model, chat)
     log = MetricsLog(out, start)
     eval_temperature = cfg.temperature if cfg.eval_temperature is None else cfg.eval_temperature
     batch_episodes = cfg.prompts_per_step * cfg.group_size
@@ -406,6 +347,7 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
 
         # 5. curriculum, evaluation, checkpoint, log
         if curriculum is not None and curriculum.record(len(sampled)):
+            rollouts.sync(model)  # a vLLM engine or Ray worker still has the weights of before this update
             result = evaluate(
                 rollouts,
                 curriculum.validation_seeds(),
@@ -421,6 +363,7 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
             if metrics["curriculum/moved"]:
                 hold_out_validation()
         if cfg.eval_every and step % cfg.eval_every == 0:
+            rollouts.sync(model)  # evaluate this step's weights, as the HF sampler does, not the rollout's
             result = evaluate(
                 rollouts,
                 eval_seeds,
@@ -438,11 +381,12 @@ def train(cfg: GRPOConfig, shaper: Callable[..., np.ndarray] | None = None) -> l
                 model,
                 tokenizer,
                 {
-                    "optimizer": learners.optimizer_state() if learners else optimizer.state_dict(),
+                    "optimizer": None if learners else optimizer.state_dict(),  # learners: write_state
                     "scheduler": scheduler.state_dict(),
                     "problems": problems.state_dict(),
                     "curriculum": curriculum.state_dict() if curriculum else None,
                 },
+                learners.write_state if learners else None,
             )
         history.append(metrics)
         bar.set_postfix(
