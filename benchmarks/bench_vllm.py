@@ -8,13 +8,16 @@
    P x G seeded requests, as ``backend="vllm"`` sends them (prefix caching on), in fp32 (what the
    GRPO backend uses on CPU, exact with the learner) and in bf16. Engine start and a warm-up batch
    are not timed. Both sides get ``--threads`` compute threads (vLLM: ``OMP_NUM_THREADS``).
-2. GRPO step: ``thinkgym train`` with ``backend="hf"`` and ``backend="vllm"`` and TRL's
+2. GRPO step: ``thinkgym train`` with ``backend="vllm"`` (and ``"hf"``) and TRL's
    ``GRPOTrainer`` (``use_vllm=False``) on the same saved model, prompts and settings as
    ``benchmarks/bench_grpo_vs_trl.py`` (whose TRL runner this reuses); completion tokens per
-   second of training over every step but the first.
+   second of training over every step but the first. The sides run one after the other within
+   each of ``--repeats`` rounds (interleaved), and each side's ratio to TRL is taken within a
+   round, then the median over rounds is reported.
 
 Run:  python benchmarks/bench_vllm.py sampling [--sizes 0.1M,10M,100M --prompts 64 --group-size 8 --new-tokens 256]
-      python benchmarks/bench_vllm.py grpo [--size 10M --steps 5 --prompts 8 --group-size 8 --max-new-tokens 64]
+      python benchmarks/bench_vllm.py grpo [--size 10M --steps 5 --prompts 8 --group-size 8 --max-new-tokens 64
+                                           --backends vllm,hf --repeats 2]
       python benchmarks/bench_vllm.py trl-vllm   (does TRL's vLLM colocate mode run here? 2 steps, 0.1M model)
 Needs vLLM (docs/vllm.md) and, for ``grpo``, trl.
 """
@@ -181,15 +184,24 @@ def run_grpo(args: argparse.Namespace, tmp: Path) -> None:
         f"{args.prompts} prompts x G={args.group_size}, {args.max_new_tokens} new tokens, {args.steps} steps "
         "(first one not timed)"
     )
-    results = {
-        "thinkgym hf": thinkgym_grpo(args, folder, tmp / "hf", "hf"),
-        "thinkgym vllm": thinkgym_grpo(args, folder, tmp / "vllm", "vllm"),
-        "TRL (no vLLM)": peer.run_trl(args, str(tmp / "trl")),
+    sides = {f"thinkgym {b}": (lambda r, b=b: thinkgym_grpo(args, folder, tmp / f"{b}{r}", b)) for b in args.backends}
+    sides["TRL (no vLLM)"] = lambda r: peer.run_trl(args, str(tmp / f"trl{r}"))
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+    for r in range(args.repeats):  # the sides alternate, so a change in machine load hits all of them
+        for name, run in sides.items():
+            runs[name].append(run(r))
+            print(f"round {r + 1}: {name}: {runs[name][-1]['tokens_per_s']:.1f} tokens/s", flush=True)
+    # per round, each side against TRL in that round; the median over rounds
+    ratios = {
+        name: [x["tokens_per_s"] / t["tokens_per_s"] for x, t in zip(rs, runs["TRL (no vLLM)"], strict=True)]
+        for name, rs in runs.items()
     }
-    base = results["TRL (no vLLM)"]["tokens_per_s"]
-    print(f"{'':<16}{'tokens/s':>10}{'median step s':>15}{'x TRL':>8}")
-    for name, r in results.items():
-        print(f"{name:<16}{r['tokens_per_s']:>10.0f}{r['median_step_s']:>15.2f}{r['tokens_per_s'] / base:>8.2f}")
+    print(f"{'':<16}{'tokens/s (median)':>18}{'median step s':>15}{'x TRL per round':>22}{'median x TRL':>14}")
+    for name, rs in runs.items():
+        rate = statistics.median(x["tokens_per_s"] for x in rs)
+        step = statistics.median(x["median_step_s"] for x in rs)
+        per_round = " ".join(f"{x:.2f}" for x in ratios[name])
+        print(f"{name:<16}{rate:>18.1f}{step:>15.2f}{per_round:>22}{statistics.median(ratios[name]):>14.2f}")
 
 
 def run_trl_vllm(args: argparse.Namespace, tmp: Path) -> None:
@@ -239,6 +251,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--env-kwargs", type=__import__("json").loads, default={"level": 1})
     parser.add_argument("--threads", type=int, default=1, help="compute threads on each side")
+    parser.add_argument("--backends", type=lambda s: s.split(","), default=["vllm", "hf"], help="grpo: thinkgym sides")
+    parser.add_argument("--repeats", type=int, default=2, help="grpo: rounds; the sides alternate within each")
     args = parser.parse_args()
     args.prompts = args.prompts or (64 if args.part == "sampling" else 8)
     os.environ["OMP_NUM_THREADS"] = str(args.threads)  # the vLLM worker's threads
