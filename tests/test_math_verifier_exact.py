@@ -598,6 +598,9 @@ def test_the_issue_reproduction_in_the_env() -> None:
         ("\\boxed{3 square feet}", "3 ft^2", True),
         ("\\boxed{15}", "15 cm", True),  # a unit on one side only is dropped
         ("\\boxed{7 ways}", "7", True),  # a counting word names no measure
+        ("The result: 5 m", "5 cm", False),  # a unit after a prose number counts too
+        ("The result: 5 m.", "5 meters", True),
+        ("We need 3 square feet of paint.", "3 ft^2", True),
     ],
 )
 def test_units_agree_or_are_absent(response: str, gold: str, correct: bool) -> None:

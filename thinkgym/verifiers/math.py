@@ -222,7 +222,18 @@ def _prose_number(text: str, *, after_math: bool = False) -> str | None:
         return None
     if VALUE_WORDS.match(text, last.end() + len(text[last.end() :]) - len(text[last.end() :].lstrip())):
         return None  # "1 million", "3 squared": the words change the value; no number is stated alone
-    return last.group().strip()
+    return _with_unit(last.group().strip(), text[last.end() : last.end() + 40])
+
+
+def _with_unit(number: str, rest: str) -> str:
+    """``number`` with the unit the next one or two words name (``5 m``, ``3 square feet``), so a
+    unit stated in prose still has to agree with the gold's; the bare number otherwise."""
+    words = rest.split()
+    for n in (2, 1):
+        candidate = " ".join([number, *words[:n]]).rstrip(".,;:!?")
+        if len(words) >= n and normalize(candidate).unit:
+            return candidate
+    return number
 
 
 def _sentence_ends(text: str, span: re.Match[str], before: int) -> bool:
