@@ -212,24 +212,24 @@ def _prose_number(text: str, *, after_math: bool = False) -> str | None:
     last = numbers[-1]
     if spans and after_math and not _sentence_ends(text, spans[-1], last.start()):
         return None
-    head = text[: last.start()].rstrip()
-    before, after = head[-1:], text[last.end() :].lstrip()[:1]
+    head, tail = text[: last.start()].rstrip(), text[last.end() :].lstrip()
+    before, after = head[-1:], tail[:1]
     if before in _OPERATORS or (after in _OPERATORS and after != "-"):  # "3x - y + 13 = 0": an equation
         return None
     if before == "(" and head[-2:-1].isalpha():  # "sqrt(12)": a function's argument, not an answer
         return None
     if _ALTERNATIVE.search(head):  # "1/2 or 1/3", "between 5 and 6": one of several, not an answer
         return None
-    if VALUE_WORDS.match(text, last.end() + len(text[last.end() :]) - len(text[last.end() :].lstrip())):
-        return None  # "1 million", "3 squared": the words change the value; no number is stated alone
-    return _with_unit(last.group().strip(), text[last.end() : last.end() + 40])
+    if VALUE_WORDS.match(tail):  # "1 million", "3 squared": the words change the value
+        return None
+    return _with_unit(last.group().strip(), tail[:40])
 
 
 def _with_unit(number: str, rest: str) -> str:
     """``number`` with the unit the next one or two words name (``5 m``, ``3 square feet``), so a
     unit stated in prose still has to agree with the gold's; the bare number otherwise."""
     words = rest.split()
-    for n in (2, 1):
+    for n in (2, 1):  # "3 square feet", then "5 m"
         candidate = " ".join([number, *words[:n]]).rstrip(".,;:!?")
         if len(words) >= n and normalize(candidate).unit:
             return candidate
