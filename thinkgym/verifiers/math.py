@@ -4,9 +4,12 @@
 The pipeline, cheapest first:
 
 1. **Extract** the final answer: the last top-level ``\\boxed{}``/``\\fbox{}`` after the last
-   ``</think>`` (:func:`thinkgym.verifiers.extract.last_boxed`). Without a box, the text after the
-   last "the answer is" / "final answer:" is used (``details["fallback"]``); an unclosed box or an
-   unfinished ``<think>`` is a format error.
+   ``</think>`` (:func:`thinkgym.verifiers.extract.last_boxed`), with the boxes just before it
+   that connectors join, or the last boxes read as parts when the gold has that many parts. Without
+   a box (``details["fallback"]``): the text after the last "the answer is" / "final answer:", a
+   response that is one math span or a short bare answer, the last number of prose after the last
+   math span, else the last math span. An unclosed box or an unfinished ``<think>`` is a format
+   error.
 2. **Normalise** both answers (:mod:`math_normalize`): wrappers, ``\\text{}``, units, degree and
    percent signs, thousands separators, ``\\left``/``\\right``, ``\\dfrac``, mixed numbers, ``\\$``.
 3. **Decide in-process** what is cheap and provably bounded: equal normalised strings, multiple-
@@ -168,8 +171,10 @@ def _final_spans(text: str) -> str | None:
 
 def _unboxed_answer(response: str) -> tuple[str, str] | None:
     """The answer of a response without a box, and the rule that found it: the text after a final
-    "the answer is" (``phrase``); the response when it is one math span or a short bare answer
-    (``whole``); else the last math span of the answer region (``last_math``)."""
+    "the answer is" (``phrase``, or its last number when it is a sentence: ``phrase_number``); the
+    response when it is one math span or a short bare answer (``whole``); the last number of prose
+    in a sentence after the last math span (``last_number``, :func:`_prose_number`); else the last
+    math span of the answer region (``last_math``)."""
     phrase = _fallback_answer(response)
     if phrase is not None:
         number = _prose_number(phrase) if _prose(phrase) else None
