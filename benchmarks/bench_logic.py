@@ -45,6 +45,7 @@ from typing import Any
 import reasoning_gym
 
 from thinkgym.generators import logic
+from thinkgym.generators.logic.graph_colouring import peel
 from thinkgym.generators.logic.pysat_tools import new_solver
 from thinkgym.generators.logic.sudoku import BOXES
 from thinkgym.verifiers.logic import verify
@@ -83,14 +84,16 @@ PAIRS: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
 
 def _scaling_pairs() -> dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]]:
     """N-queens (half the queens given) and graph colouring (3 colours, reasoning-gym's edge
-    probability 0.1, thinkgym's edge count its expected value) over board sizes."""
+    probability 0.1, thinkgym's edge count its expected value) over board sizes, and one denser
+    graph (12 vertices, probability 0.35, thinkgym's level 3 density) where most graphs keep a
+    3-core for the solver and reasoning-gym's greedy colouring often fails and redraws."""
     pairs = {}
     for n in (6, 8, 10, 12):
         cfg = {"n": n, "min_remove": n // 2, "max_remove": n // 2}
         pairs[f"N-queens {n} ({n - n // 2} placed)"] = ("n_queens", cfg, "n_queens", {"n": n, "placed": n - n // 2})
-    for v in (10, 20, 30):
-        cfg = {"num_colors": 3, "min_num_vertices": v, "max_num_vertices": v, "edge_probability": 0.1}
-        edges = round(0.1 * v * (v - 1) / 2)
+    for v, prob in ((10, 0.1), (20, 0.1), (30, 0.1), (12, 0.35)):
+        cfg = {"num_colors": 3, "min_num_vertices": v, "max_num_vertices": v, "edge_probability": prob}
+        edges = round(prob * v * (v - 1) / 2)
         pairs[f"Graph colouring {v} vertices, 3 colours, {edges} edges"] = (
             "graph_color",
             cfg,
@@ -101,13 +104,17 @@ def _scaling_pairs() -> dict[str, tuple[str, dict[str, Any], str, dict[str, Any]
 
 
 def clear_caches() -> None:
-    """Empties thinkgym's per-process logic caches (rule clauses, n-queens solution lists), so the
-    first problem of a row pays for them as reasoning-gym's dataset construction does."""
+    """Empties thinkgym's per-process logic caches (rule clauses, n-queens solution lists, edge
+    texts, each family's remembered parameters, prompt head and worked example), so the first
+    problem of a row pays for them as reasoning-gym's dataset construction does."""
     for name, module in list(sys.modules.items()):
         if name.startswith("thinkgym.generators.logic"):
             for obj in vars(module).values():
                 if isinstance(obj, functools._lru_cache_wrapper):
                     obj.cache_clear()
+    for fam in logic.FAMILIES.values():
+        for memo in ("_valid_params", "_prompt_head", "_example_text"):
+            fam.__dict__.pop(memo, None)
 
 
 def problem_key(item: Any) -> str:
@@ -128,6 +135,11 @@ def other_solution(puzzle: str, instance: dict[str, Any], stored: str) -> str | 
                 return text
             s.add_clause([-v if v in true else v for v in answer_vars])
     return None
+
+
+def rg_graph_edges(item: dict[str, Any]) -> list[list[int]]:
+    """A reasoning-gym graph-colouring item's edges, numbered from 1 as thinkgym numbers them."""
+    return [[a + 1, b + 1] for a, b in item["metadata"]["puzzle"]["edges"]]
 
 
 def rg_alternative(name: str, ds: Any, item: dict[str, Any]) -> str | None:
@@ -165,11 +177,7 @@ def rg_alternative(name: str, ds: Any, item: dict[str, Any]) -> str | None:
     if name == "graph_color":
         puzzle = meta["puzzle"]
         v = len(puzzle["vertices"])
-        instance = {
-            "vertices": v,
-            "colours": puzzle["num_colors"],
-            "edges": [[a + 1, b + 1] for a, b in puzzle["edges"]],
-        }
+        instance = {"vertices": v, "colours": puzzle["num_colors"], "edges": rg_graph_edges(item)}
         stored = ",".join(str(meta["possible_answer"][i]) for i in range(v))
         alt = other_solution("graph_colouring", instance, stored)
         return None if alt is None else json.dumps({str(i): int(c) for i, c in enumerate(alt.split(","))})
@@ -202,6 +210,13 @@ def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> 
         finally:
             gc.enable()
         n = count
+        empty_core: tuple[int, int] | None = None
+        if puzzle == "graph_colouring":  # trivial instances: the peel alone colours them
+            k = params["colours"]
+            empty_core = (
+                sum(p.metadata["solver"]["core_vertices"] == 0 for p in ours),
+                sum(not peel(len(it["metadata"]["puzzle"]["vertices"]), k, rg_graph_edges(it))[2] for it in rg_items),
+            )
         speed = {
             "family": label,
             "n": n,
@@ -210,6 +225,7 @@ def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> 
             "ratio": (n / ours_t) / (n / rg_t),
             "thinkgym_distinct": len({problem_key(p) for p in ours}),
             "rg_distinct": len({problem_key(it) for it in rg_items}),
+            "empty_core": empty_core,
         }
         if speed_only:
             rows.append(speed)
@@ -256,14 +272,16 @@ def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def speed_table(rows: list[dict[str, Any]]) -> str:
     out = [
         "| family | problems | runs | thinkgym problems/s | reasoning-gym problems/s | ratio (median) | ratio range "
-        "| distinct problems (thinkgym / rg) |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| distinct problems (thinkgym / rg) | empty 3-core: the peel alone colours it (thinkgym / rg) |",
+        "|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in rows:
+        empty = r.get("empty_core")
+        trivial = "n/a" if empty is None else f"{empty[0]} / {empty[1]}"
         out.append(
             f"| {r['family']} | {r['n']} | {r.get('runs', 1)} | {r['thinkgym_per_s']:.0f} | {r['rg_per_s']:.0f} | "
             f"{r['ratio']:.2f}x | {r.get('low', r['ratio']):.2f}-{r.get('high', r['ratio']):.2f}x | "
-            f"{r['thinkgym_distinct']} / {r['rg_distinct']} |"
+            f"{r['thinkgym_distinct']} / {r['rg_distinct']} | {trivial} |"
         )
     return "\n".join(out)
 

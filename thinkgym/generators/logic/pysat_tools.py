@@ -22,14 +22,15 @@ solve-block-solve, hint minimisation, and the solver-effort features that measur
 * Counting up to the cap is cheaper where a family says so: a one-hot answer (every solution makes
   the same number of answer variables true) is blocked by its true literals only, and a family with
   a known symmetry (graph colouring: renaming colours) counts a whole symmetry class per solve
-  (:class:`Symmetry`) instead of one solution.
+  (:class:`Symmetry`) instead of one solution, and blocks the whole class while it counts (the
+  first block included), so every later model is a new class.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pysat.card import CardEnc, EncType
@@ -173,12 +174,9 @@ def solve_first(
 
 class Symmetry:
     """A symmetry group of a puzzle's solutions, for counting: a family subclasses it with
-    ``canon(true)`` (one key per symmetry class, from the true answer literals of a solution, in
-    increasing order), ``size(true)`` (how many distinct solutions the class holds) and
-    ``members(true)`` (the true answer literals of each of them)."""
-
-    def canon(self, true: list[int]) -> Hashable:
-        raise NotImplementedError
+    ``size(true)`` (how many distinct solutions the class of a solution holds, from its true answer
+    literals in increasing order) and ``members(true)`` (the true answer literals of each of
+    them)."""
 
     def size(self, true: list[int]) -> int:
         raise NotImplementedError
@@ -251,8 +249,9 @@ def measure(
     over "solve, block the solution on ``answer_vars``, solve again", then the number of
     solutions up to ``cap``. ``one_hot``: every solution makes the same number of answer variables
     true, so a solution is blocked by the negation of its true ones alone. ``symmetry``: each
-    solution found after those two calls adds its whole symmetry class to the count (and blocks
-    it), so a symmetric puzzle reaches the cap in a few calls. Raises ``ValueError`` for an
+    solution found adds its whole symmetry class to the count, and while the count is within the
+    cap the whole class is blocked (the first block too), so every model found is a new class and a
+    symmetric puzzle reaches the cap, or proves it is not reached, in two or three calls. Raises ``ValueError`` for an
     unsatisfiable puzzle (a generator bug)."""
     answer_vars = list(answer_vars)
 
@@ -270,33 +269,29 @@ def measure(
             raise ValueError("internal error: the generated puzzle has no solution")
         first = s.get_model()
         true = true_of(first)
-        s.add_clause(block(true))
+        count = 1 if symmetry is None else symmetry.size(true)
+        if symmetry is not None and count <= cap:  # still counting: block the whole class
+            for member in symmetry.members(true):
+                s.add_clause(block(member))
+        else:
+            s.add_clause(block(true))
         found = s.solve()
         raw = s.accum_stats()
         stats: dict[str, Any] = {k: int(raw.get(k, 0)) for k in ("decisions", "conflicts", "propagations")}
         if symmetry is None:
-            count = 1
             while found and count < cap:
                 count += 1
                 s.add_clause(block(true_of(s.get_model())))
                 found = s.solve()
             count += found  # found after the cap: "more than cap"
         else:
-            count = symmetry.size(true)
-            classes = {symmetry.canon(true)}
-            blocked = {tuple(true)}
-            while found and count <= cap:
+            while found and count <= cap:  # each model found is a new class: earlier ones are blocked
                 true = true_of(s.get_model())
-                key = symmetry.canon(true)
-                if key not in classes:
-                    classes.add(key)
-                    count += symmetry.size(true)
-                    if count > cap:
-                        break
+                count += symmetry.size(true)
+                if count > cap:
+                    break
                 for member in symmetry.members(true):
-                    if tuple(member) not in blocked:
-                        blocked.add(tuple(member))
-                        s.add_clause(block(member))
+                    s.add_clause(block(member))
                 found = s.solve()
     effort = stats["decisions"] + stats["conflicts"] + stats["propagations"]
     stats.update(
