@@ -62,7 +62,7 @@ class HashDraws:
 
     __slots__ = ("random",)
 
-    def __init__(self, label: str, seed: int, count: int) -> None:
+    def __init__(self, label: str, seed: int | str, count: int) -> None:
         data = hashlib.shake_128(f"{label}:{seed}".encode()).digest(4 * count)
         self.random = iter([word * _TWO_TO_MINUS_32 for word in struct.unpack(f"<{count}I", data)]).__next__
 
@@ -149,11 +149,12 @@ class Puzzle:
     def _example(self) -> tuple[str, str]:
         cached = self.__dict__.get("_example_text")
         if cached is None:
-            instance, solution = self.build(self.validate(self.example_params), random.Random("worked example"))
+            params = self.validate(self.example_params)
+            instance, solution = self.build(params, self.rng(params, "worked example"))
             cached = self.__dict__["_example_text"] = (self.describe(instance), self.format_answer(solution))
         return cached
 
-    def rng(self, params: dict[str, Any], seed: int) -> Any:
+    def rng(self, params: dict[str, Any], seed: int | str) -> Any:
         """The random source :meth:`build` draws from for ``seed``: ``random.Random(seed)``."""
         return random.Random(seed)
 

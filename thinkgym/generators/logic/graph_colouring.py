@@ -260,7 +260,7 @@ class GraphColouring(Puzzle):
         e = int_param(params, "edges", 1, limit)
         return {"vertices": v, "colours": k, "edges": e}
 
-    def rng(self, params: dict[str, Any], seed: int) -> HashDraws:
+    def rng(self, params: dict[str, Any], seed: int | str) -> HashDraws:
         """:class:`HashDraws`, exactly the V - 1 + E draws :meth:`build` makes: seeding a Mersenne
         Twister would be a fifth of a 10-vertex item's cost."""
         return HashDraws(self.name, seed, params["vertices"] - 1 + params["edges"])
