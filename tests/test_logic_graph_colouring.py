@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from thinkgym.generators import logic
-from thinkgym.generators.logic.base import HashDraws, Puzzle
+from thinkgym.generators.logic.base import Puzzle, hash_words
 from thinkgym.generators.logic.graph_colouring import peel
 from thinkgym.generators.logic.pysat_tools import SOLUTION_CAP
 
@@ -103,20 +103,17 @@ def test_fast_id_equals_the_general_id():
         assert FAM.instance_id(inst) == Puzzle.instance_id(FAM, inst)
 
 
-def test_hash_draws_are_fixed_uniform_and_counted():
-    a = HashDraws("graph_colouring", 7, 5)
-    b = HashDraws("graph_colouring", 7, 5)
-    xs = [a.random() for _ in range(5)]
-    assert xs == [b.random() for _ in range(5)] and all(0.0 <= x < 1.0 for x in xs)
-    assert xs != [HashDraws("graph_colouring", 8, 5).random() for _ in range(5)]
-    assert xs[0] != HashDraws("other", 7, 1).random()
-    with pytest.raises(StopIteration):
-        a.random()
-    # 20 equal bins over 40,000 draws: chi-square with 19 degrees of freedom below 43.8 (p = 0.001)
-    draws = HashDraws("uniformity", 0, 40_000)
-    bins = Counter(int(draws.random() * 20) for _ in range(40_000))
+def test_hash_words_are_fixed_and_uniform():
+    a = hash_words("graph_colouring", 7, 5)
+    assert a == hash_words("graph_colouring", 7, 5) and len(a) == 5 and all(0 <= w < 2**32 for w in a)
+    assert a != hash_words("graph_colouring", 8, 5) and a[0] != hash_words("other", 7, 1)[0]
+    assert hash_words("graph_colouring", 7, 9)[:5] == a  # a longer stream starts the same
+    # 20 equal bins over 40,000 words: chi-square with 19 degrees of freedom below 43.8 (p = 0.001)
+    bins = Counter((w * 20) >> 32 for w in hash_words("uniformity", 0, 40_000))
     chi2 = sum((bins[i] - 2000) ** 2 / 2000 for i in range(20))
     assert chi2 < 43.8, chi2
+    with pytest.raises(ValueError):  # build given too few words: the edges come short
+        FAM.build({"vertices": 6, "colours": 3, "edges": 4}, hash_words("x", 0, 6))
 
 
 def test_every_pair_and_every_balanced_colouring_is_equally_likely():

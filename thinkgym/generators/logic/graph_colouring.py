@@ -39,7 +39,7 @@ from functools import cache
 from itertools import chain, permutations
 from typing import Any
 
-from thinkgym.generators.logic.base import HashDraws, Puzzle, int_param
+from thinkgym.generators.logic.base import Puzzle, hash_words, int_param
 from thinkgym.generators.logic.pysat_tools import CNF, SOLUTION_CAP, Symmetry, new_solver
 
 __all__ = ["ColourRenaming", "GraphColouring", "peel"]
@@ -186,11 +186,11 @@ def _features(
 ) -> dict[str, Any]:
     """The ``metadata["solver"]`` dict: effort figures, the count up to the cap (``count`` past
     it: capped), the whole graph's CNF sizes and ``extra``."""
-    effort = int(decisions) + int(conflicts) + int(propagations)
+    effort = decisions + conflicts + propagations
     return {
-        "decisions": int(decisions),
-        "conflicts": int(conflicts),
-        "propagations": int(propagations),
+        "decisions": decisions,
+        "conflicts": conflicts,
+        "propagations": propagations,
         "effort": effort,
         "solutions": min(count, SOLUTION_CAP),
         "solutions_capped": count > SOLUTION_CAP,
@@ -260,33 +260,36 @@ class GraphColouring(Puzzle):
         e = int_param(params, "edges", 1, limit)
         return {"vertices": v, "colours": k, "edges": e}
 
-    def rng(self, params: dict[str, Any], seed: int | str) -> HashDraws:
-        """:class:`HashDraws`, exactly the V - 1 + E draws :meth:`build` makes: seeding a Mersenne
-        Twister would be a fifth of a 10-vertex item's cost."""
-        return HashDraws(self.name, seed, params["vertices"] - 1 + params["edges"])
+    def rng(self, params: dict[str, Any], seed: int | str) -> tuple[int, ...]:
+        """The seed's :func:`~thinkgym.generators.logic.base.hash_words`, exactly the V - 1 + E
+        words :meth:`build` uses: seeding a Mersenne Twister would be a fifth of a 10-vertex
+        item's cost."""
+        return hash_words(self.name, seed, params["vertices"] - 1 + params["edges"])
 
-    def build(self, params: dict[str, Any], rng: Any) -> tuple[dict[str, Any], Any]:
+    def build(self, params: dict[str, Any], rng: tuple[int, ...]) -> tuple[dict[str, Any], Any]:
         """Slot i of the balanced colouring has colour i % k + 1; a uniform random labelling of the
-        slots (Fisher-Yates, V - 1 draws) and E distinct pairs drawn uniformly from those the
-        colouring allows (a partial Fisher-Yates over :func:`_slot_pairs`, E draws). Every draw is
-        one ``rng.random()`` scaled to its range (bias at most 780 / 2**32 with :class:`HashDraws`),
-        cheaper than ``shuffle``/``sample``'s bit-exact draws."""
+        slots (Fisher-Yates, V - 1 words) and E distinct pairs drawn uniformly from those the
+        colouring allows (a partial Fisher-Yates over :func:`_slot_pairs`, E words). A word w picks
+        one of m as ``(w * m) >> 32`` (bias at most 780 / 2**32)."""
         v, k, e = params["vertices"], params["colours"], params["edges"]
-        draw = rng.random
+        if len(rng) < v - 1 + e:
+            raise ValueError(f"graph colouring needs {v - 1 + e} random words, got {len(rng)}")
+        words = iter(rng)
         label = list(range(1, v + 1))
-        for i in range(v - 1, 0, -1):
-            j = int(draw() * (i + 1))
+        for i, w in zip(range(v - 1, 0, -1), words, strict=False):  # stops on the range: no word lost
+            j = (w * (i + 1)) >> 32
             label[i], label[j] = label[j], label[i]
         pool = list(_slot_pairs(v, k))
         n = len(pool)
-        edges = []
-        for i in range(e):
-            j = i + int(draw() * (n - i))
+        keys = []  # each edge as smaller * 64 + larger (vertices <= 40): sorted as ints, then split
+        for i, w in zip(range(e), words, strict=False):
+            j = i + ((w * (n - i)) >> 32)
             pool[i], pool[j] = pool[j], pool[i]
             a, b = pool[i]
             a, b = label[a], label[b]
-            edges.append([a, b] if a < b else [b, a])
-        edges.sort()
+            keys.append(a * 64 + b if a < b else b * 64 + a)
+        keys.sort()
+        edges = [[key >> 6, key & 63] for key in keys]
         colour = [0] * v
         for slot, vertex in enumerate(label):
             colour[vertex - 1] = slot % k + 1
@@ -394,7 +397,8 @@ class GraphColouring(Puzzle):
                     break
                 _block_renamings(s, colours, k)
                 found = s.solve()
-        stats = _features(raw["decisions"], raw["conflicts"], raw["propagations"], count, v, k, len(instance["edges"]))
+        decisions, conflicts, propagations = int(raw["decisions"]), int(raw["conflicts"]), int(raw["propagations"])
+        stats = _features(decisions, conflicts, propagations, count, v, k, len(instance["edges"]))
         return stats, classes
 
     def instance_id(self, instance: dict[str, Any]) -> str:
