@@ -7,15 +7,17 @@ zebra puzzles, knights and knaves), at matched sizes, three measures:
    turn, so a shared machine's changing load hits both alike; set-up is counted once on each side
    (reasoning-gym's dataset construction, e.g. its list of every n-queens solution; thinkgym's
    per-process caches, e.g. its own list of every n-queens solution, the rule clauses per board
-   size and the solver features of the last 4,096 n-queens boards, are emptied before each row so
-   the first item pays for them). The ratio is thinkgym / reasoning-gym from that one run. Time
+   size, the solver features of the last 4,096 n-queens boards, graph colouring's edge texts and
+   clauses, and each family's remembered parameters, prompt head and worked example, are emptied
+   before each row so the first item pays for them). The ratio is thinkgym / reasoning-gym from that one run. Time
    is the process's CPU time (``time.process_time``), not wall time, so other processes on a
    shared machine do not inflate either side, and the garbage collector is off while timing (as
    ``timeit`` does: with a few thousand problems kept, a collection's pause falls on whichever
    side happens to trigger it and moved single rows by 2x either way). thinkgym's figure
    includes what it does on top (proving uniqueness, counting solutions up to 10, recording the
    solver's effort). The distinct-problem counts (identical problems on each side) are reported
-   separately.
+   separately, and for graph colouring the trivial instances too: those whose 3-core is empty, so
+   that thinkgym's peel colours them with no SAT call (counted on both sides' graphs).
 2. Whether each project's stored answer passes its own scorer (score == 1.0).
 3. Valid-but-different answers: for every instance, MiniSat (through thinkgym's encodings, fed the
    other project's puzzle where needed) looks for a solution other than the stored one. Where one
@@ -26,7 +28,7 @@ zebra puzzles, knights and knaves), at matched sizes, three measures:
 Run:  python benchmarks/bench_logic.py [--count 200]
       python benchmarks/bench_logic.py --speed-only [--count 2000] [--repeat 3] [--only N-queens,Graph]
       python benchmarks/bench_logic.py --scaling [--count 200]   # speed only, N-queens and
-      graph colouring over board sizes
+      graph colouring over board sizes, and one denser graph
 Needs ``pip install reasoning-gym`` (0.1.25 was measured); nothing is downloaded at run time.
 """
 
