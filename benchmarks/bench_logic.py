@@ -115,8 +115,7 @@ def clear_caches() -> None:
                 if isinstance(obj, functools._lru_cache_wrapper):
                     obj.cache_clear()
     for fam in logic.FAMILIES.values():
-        for memo in ("_valid_params", "_prompt_head", "_example_text"):
-            fam.__dict__.pop(memo, None)
+        fam.clear_memos()
 
 
 def problem_key(item: Any) -> str:

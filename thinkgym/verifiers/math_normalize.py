@@ -16,6 +16,7 @@ scan, so normalisation is linear in the length of the input. The caller caps tha
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -472,6 +473,20 @@ _CARET_SIGNED = re.compile(r"\^\s*-\s*([A-Za-z0-9]+(?:\.\d+)?)")
 _CARET_DECIMAL = re.compile(r"\^\s*(\d+\.\d+)")
 
 
+def _rewrite_groups(s: str, pattern: re.Pattern[str], rewrite: Callable[[re.Match[str], str], str]) -> str:
+    """Up to 8 times, the first match of ``pattern`` (which ends at an opening parenthesis) through
+    its closing parenthesis becomes ``rewrite(match, text inside)``: innermost groups come last."""
+    for _ in range(8):
+        m = pattern.search(s)
+        if not m:
+            break
+        close = _matching_paren(s, m.end() - 1)
+        if close < 0:
+            break
+        s = s[: m.start()] + rewrite(m, s[m.end() : close]) + s[close + 1 :]
+    return s
+
+
 def _matching_paren(s: str, open_index: int) -> int:
     depth = 0
     for i in range(open_index, len(s)):
@@ -491,25 +506,10 @@ def ascii_math(s: str) -> str:
     A name already written as a LaTeX command, or inside a word (``cost``), is left alone."""
     if not any(c.isalpha() or c == "^" for c in s):
         return s
-    for _ in range(8):  # innermost calls last: each pass rewrites the first call left
-        m = _ASCII_CALL.search(s)
-        if not m:
-            break
-        close = _matching_paren(s, m.end() - 1)
-        if close < 0:
-            break
-        inner = s[m.end() : close]
-        s = s[: m.start()] + (f"\\sqrt{{{inner}}}" if m.group(1) == "sqrt" else f"|{inner}|") + s[close + 1 :]
+    s = _rewrite_groups(s, _ASCII_CALL, lambda m, inner: f"\\sqrt{{{inner}}}" if m.group(1) == "sqrt" else f"|{inner}|")
     s = ASCII_FUNCTION.sub(r"\\\1", s)
     s = _ASCII_PI.sub(r"\\pi ", s)
-    for _ in range(8):
-        m = _CARET_GROUP.search(s)
-        if not m:
-            break
-        close = _matching_paren(s, m.end() - 1)
-        if close < 0:
-            break
-        s = s[: m.start()] + "^{" + s[m.end() - 1 : close + 1] + "}" + s[close + 1 :]
+    s = _rewrite_groups(s, _CARET_GROUP, lambda m, inner: f"^{{({inner})}}")
     s = _CARET_SIGNED.sub(r"^{-\1}", s)
     return _CARET_DECIMAL.sub(r"^{\1}", s)
 

@@ -128,6 +128,12 @@ class Puzzle:
             seen[key] = dict(checked)
         return checked
 
+    def clear_memos(self) -> None:
+        """Forgets what this family remembers between problems (validated parameters, the prompt's
+        fixed part, the worked example): a benchmark's first problem then pays for them again."""
+        for memo in ("_valid_params", "_prompt_head", "_example_text"):
+            self.__dict__.pop(memo, None)
+
     def prompt(self, instance: dict[str, Any]) -> str:
         head = self.__dict__.get("_prompt_head")
         if head is None:

@@ -169,23 +169,25 @@ def _extensions(adj: list[list[int]], order: list[int], colour: list[int], k: in
     return count
 
 
+def _no_shared_colour(a: int, b: int, k: int) -> tuple[tuple[int, int], ...]:
+    """Edge a-b's clauses: no colour c at both ends, -x(a, c) or -x(b, c), for c in 1..k, with
+    x(i, c) = (i-1)*k + c."""
+    return tuple((-c - a * k + k, -c - b * k + k) for c in range(1, k + 1))
+
+
 @cache
 def _edge_clause_table(v: int, k: int) -> dict[int, dict[int, tuple[tuple[int, int], ...]]]:
-    """For each pair of vertices a, b in 1..v: no colour c at both ends, -x(a, c) or -x(b, c), for c
-    in 1..k (x(i, c) = (i-1)*k + c), written once per (v, k) and looked up per instance."""
-    return {
-        a: {b: tuple((-c - a * k + k, -c - b * k + k) for c in range(1, k + 1)) for b in range(1, v + 1)}
-        for a in range(1, v + 1)
-    }
+    """:func:`_no_shared_colour` for every pair of vertices in 1..v, written once per (v, k)."""
+    return {a: {b: _no_shared_colour(a, b, k) for b in range(1, v + 1)} for a in range(1, v + 1)}
 
 
 def _edge_clauses(v: int, k: int, edges: list[list[int]]) -> list[tuple[int, int]]:
-    """The edge clauses of :meth:`GraphColouring.encode`, in the same order."""
+    """Every edge's clauses, in edge order (looked up; computed for numbers outside 1..v)."""
     table = _edge_clause_table(v, k)
     try:
         return list(chain.from_iterable([table[a][b] for a, b in edges]))
-    except (KeyError, TypeError):  # numbers outside 1..v: computed
-        return [(-c - a * k + k, -c - b * k + k) for a, b in edges for c in range(1, k + 1)]
+    except (KeyError, TypeError):
+        return list(chain.from_iterable(_no_shared_colour(a, b, k) for a, b in edges))
 
 
 def _features(
@@ -209,11 +211,17 @@ def _features(
     }
 
 
-def _block_renamings(solver: Any, colours: list[int], k: int) -> None:
-    """Adds a blocking clause for every renaming of ``colours`` (0-based, one per vertex)."""
+def _renamings(colours: list[int], k: int) -> Iterator[dict[int, int]]:
+    """Every renaming of ``colours`` (0-based, one per vertex) as a map from the colours it uses to
+    0..k-1: each injective map, in ``permutations`` order."""
     used = sorted(set(colours))
     for image in permutations(range(k), len(used)):
-        rename = dict(zip(used, image, strict=True))
+        yield dict(zip(used, image, strict=True))
+
+
+def _block_renamings(solver: Any, colours: list[int], k: int) -> None:
+    """Adds a blocking clause for every renaming of ``colours``."""
+    for rename in _renamings(colours, k):
         solver.add_clause([-(i * k + rename[c] + 1) for i, c in enumerate(colours)])
 
 
@@ -233,9 +241,7 @@ class ColourRenaming(Symmetry):
 
     def members(self, true: list[int]) -> Iterator[list[int]]:
         colours = self._colours(true)
-        used = sorted(set(colours))
-        for image in permutations(range(self.k), len(used)):
-            rename = dict(zip(used, image, strict=True))
+        for rename in _renamings(colours, self.k):
             yield [i * self.k + rename[c] + 1 for i, c in enumerate(colours)]
 
 
@@ -311,9 +317,7 @@ class GraphColouring(Puzzle):
         def x(i: int, c: int) -> int:  # vertex i (1-based) has colour c
             return (i - 1) * k + c
 
-        cnf.clauses = list(rules.clauses)
-        for a, b in instance["edges"]:  # no colour c at both ends: -x(a, c) or -x(b, c)
-            cnf.clauses += ([-c - (a - 1) * k, -c - (b - 1) * k] for c in range(1, k + 1))
+        cnf.clauses = [*rules.clauses, *map(list, _edge_clauses(v, k, instance["edges"]))]
 
         def decode(true: set[int]) -> list[int]:
             return [next(c for c in range(1, k + 1) if x(i, c) in true) for i in range(1, v + 1)]
