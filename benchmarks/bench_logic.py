@@ -4,7 +4,9 @@ For each family both projects have (Sudoku 9x9 and 4x4, Futoshiki, N-queens, gra
 zebra puzzles, knights and knaves), at matched sizes, three measures:
 
 1. Problems generated per second. Both sides generate ``--count`` problems, one item each in
-   turn, so a shared machine's changing load hits both alike; set-up is counted once on each side
+   turn (``--block N``: N items each in turn, so each side runs with its own code and data warm in
+   the CPU caches, as a loop generating one family does), so a shared machine's changing load hits
+   both alike; set-up is counted once on each side
    (reasoning-gym's dataset construction, e.g. its list of every n-queens solution; thinkgym's
    per-process caches, e.g. its own list of every n-queens solution, the rule clauses per board
    size, the solver features of the last 4,096 n-queens boards, graph colouring's edge texts and
@@ -27,6 +29,7 @@ zebra puzzles, knights and knaves), at matched sizes, three measures:
 
 Run:  python benchmarks/bench_logic.py [--count 200]
       python benchmarks/bench_logic.py --speed-only [--count 2000] [--repeat 3] [--only N-queens,Graph]
+                                        [--block 100]
       python benchmarks/bench_logic.py --scaling [--count 200]   # speed only, N-queens and
       graph colouring over board sizes, and one denser graph
 Needs ``pip install reasoning-gym`` (0.1.25 was measured); nothing is downloaded at run time.
@@ -185,7 +188,7 @@ def rg_alternative(name: str, ds: Any, item: dict[str, Any]) -> str | None:
     return None  # zebra (one attribute asked), knights and knaves: not applicable
 
 
-def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> list[dict[str, Any]]:
+def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False, block: int = 1) -> list[dict[str, Any]]:
     rows = []
     ds = ours = rg_items = None
     for label, (rg_name, rg_cfg, puzzle, params) in pairs.items():
@@ -201,11 +204,14 @@ def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> 
         gc.collect()
         gc.disable()  # as timeit does: a collection's pause would land on whichever side triggered it
         try:
-            for i in range(count):  # one item each, alternately: a shared machine's load hits both alike
+            for start in range(0, count, block):  # block items each, alternately (load hits both alike)
+                stop = min(start + block, count)
                 t = time.process_time()
-                rg_items.append(ds[i])
+                for i in range(start, stop):
+                    rg_items.append(ds[i])
                 t2 = time.process_time()
-                ours.append(fam.generate(params, i))
+                for i in range(start, stop):
+                    ours.append(fam.generate(params, i))
                 ours_t += time.process_time() - t2
                 rg_t += t2 - t
         finally:
@@ -221,6 +227,7 @@ def run(count: int, pairs: dict[str, Any] = PAIRS, speed_only: bool = False) -> 
         speed = {
             "family": label,
             "n": n,
+            "block": block,
             "thinkgym_per_s": n / ours_t,
             "rg_per_s": n / rg_t,
             "ratio": (n / ours_t) / (n / rg_t),
@@ -312,16 +319,28 @@ def main() -> None:
         "--repeat", type=int, default=1, help="speed only: runs per row; the table gives the median ratio and its range"
     )
     parser.add_argument("--only", default="", help="comma-separated words; keep the rows whose label has one")
+    parser.add_argument(
+        "--block",
+        type=int,
+        default=1,
+        help="items each side generates per turn (1: strictly alternating, the default; larger: each side "
+        "runs with its own code and data warm in the CPU caches, as a loop that generates one family would)",
+    )
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {platform.python_version()}, reasoning-gym {version('reasoning-gym')}")
+    if args.block < 1:
+        parser.error(f"--block must be at least 1, got {args.block}")
+    print(
+        f"machine: {platform.machine()}, {platform.python_version()}, reasoning-gym {version('reasoning-gym')}, "
+        f"{args.block} item(s) per side per turn"
+    )
     if args.scaling or args.speed_only:
         pairs = _scaling_pairs() if args.scaling else PAIRS
         words = [w for w in args.only.split(",") if w]
         pairs = {k: v for k, v in pairs.items() if not words or any(w in k for w in words)}
-        runs = [run(args.count, pairs, speed_only=True) for _ in range(args.repeat)]
+        runs = [run(args.count, pairs, speed_only=True, block=args.block) for _ in range(args.repeat)]
         print(speed_table([median_row([r[i] for r in runs]) for i in range(len(pairs))]))
         return
-    rows = run(args.count)
+    rows = run(args.count, block=args.block)
     print(table(rows))
     print(speed_table(rows))
 
